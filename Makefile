@@ -1,0 +1,40 @@
+# The two commands of README.md: `make demo` (the main job) and `make test`.
+GO ?= go
+STATICCHECK := $(GO) tool staticcheck
+SITE := asterisk-conf/examples/site.yaml
+DEBIAN_PACKAGES := sip-tester baresip-core linphone-cli
+
+.PHONY: demo test deps lint unit fuzz bench
+
+# demo renders and checks the example site with demo secrets made up now
+# (never committed), then asks the router about a few numbers.
+demo:
+	@./scripts/demo.sh
+
+# deps installs what the tests run against: real SIP user agents.
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+test: deps lint unit
+
+# fuzz runs every fuzz target for FUZZTIME each.
+FUZZTIME ?= 30s
+fuzz:
+	@./scripts/fuzz.sh $(FUZZTIME)
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
