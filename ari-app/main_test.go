@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const example = "../asterisk-conf/examples/site.yaml"
+
+func setSecrets(t *testing.T) {
+	for k, v := range map[string]string{
+		"KURODENWA_ARI_PASSWORD":                   "AriSecret2026x",
+		"KURODENWA_TWILIO_PASSWORD":                "TwilioSecret2026",
+		"KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD": "Kuro-Denwa-2026",
+		"KURODENWA_EXTENSIONS_LINPHONE_PASSWORD":   "Soft-Phone-2026a",
+		"KURODENWA_EXTENSIONS_AGEPHONE_PASSWORD":   "Soft-Phone-2026b",
+		"KURODENWA_PEERS_MINATO_PASSWORD":          "MinatoPeer2026",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+func runCmd(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCheck(t *testing.T) {
+	setSecrets(t)
+	code, out, _ := runCmd("check", "--site", example)
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, `valid site "Kurodenwa Home Exchange": 3 extension(s), 1 ring group(s), 2 peer(s), Twilio enabled`)
+
+	t.Setenv("KURODENWA_TWILIO_PASSWORD", "")
+	os.Unsetenv("KURODENWA_TWILIO_PASSWORD")
+	code, _, errOut := runCmd("check", "--site", example)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "twilio.password: missing secret: set the environment variable KURODENWA_TWILIO_PASSWORD")
+
+	code, _, errOut = runCmd("check", "--site", "does-not-exist.yaml")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "read site file")
+}
+
+func TestRender(t *testing.T) {
+	setSecrets(t)
+	dir := filepath.Join(t.TempDir(), "asterisk")
+	code, out, errOut := runCmd("render", "--site", example, "--out", dir)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "wrote "+dir+"/pjsip.conf")
+	st, err := os.Stat(filepath.Join(dir, "ari.conf"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), st.Mode().Perm())
+
+	code, _, errOut = runCmd("render", "--site", example)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--out DIR is required")
+}
+
+func TestRoute(t *testing.T) {
+	setSecrets(t)
+	code, out, _ := runCmd("route", "--site", example, "0312345678", "119")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "from blackphone")
+	assert.Contains(t, out, "Dial(PJSIP/+81312345678@twilio)")
+	assert.Contains(t, out, "refused: cause 3")
+
+	code, out, _ = runCmd("route", "--site", example, "--from", "twilio", "0312345678")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "not one of our DIDs")
+}
+
+func TestUsage(t *testing.T) {
+	code, _, errOut := runCmd("frobnicate")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, `unknown command "frobnicate"`)
+	code, out, _ := runCmd("help")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "ari-app render")
+	code, _, errOut = runCmd("check", "--log-level", "loud")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--log-level")
+}
+
+// serve runs the FastAGI handler until its context ends.
+func TestServeStops(t *testing.T) {
+	setSecrets(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	t.Setenv("KURODENWA_ARI_FASTAGI", addr)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out, errOut bytes.Buffer
+	go func() { done <- run(ctx, []string{"serve", "--site", example}, &out, &errOut) }()
+	// Bounded wait until the handler accepts connections.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "serve never listened on %s", addr)
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, errOut.String())
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop after its context ended")
+	}
+}
