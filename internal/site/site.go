@@ -163,8 +163,9 @@ type Peer struct {
 	Identifier  string `mapstructure:"identifier"`
 	// Prefix is what our callers dial before the peer's own number.
 	Prefix string `mapstructure:"prefix"`
-	// Host is host[:port] of the peer's SIP server; Match lists the addresses
-	// or CIDRs its calls come from when Auth is ip (default: Host).
+	// Host is host[:port] of the peer's SIP server, or a SIP URI such as
+	// sip:pbx.example.org:5060;transport=tcp; Match lists the addresses or
+	// CIDRs its calls come from when Auth is ip (default: Host).
 	Host      string   `mapstructure:"host"`
 	Transport string   `mapstructure:"transport"`
 	Auth      string   `mapstructure:"auth"`

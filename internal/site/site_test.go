@@ -179,6 +179,10 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`extensions.blackphone.sip_user: "twilio" is reserved`}},
 		{"transit without hop prefix", replace(`hop_prefix: "99"`, `hop_prefix: ""`), nil,
 			[]string{"peers.shibuya.transit: needs exchange.hop_prefix"}},
+		{"peer transport not configured", nil, map[string]string{"KURODENWA_PEERS_SHIBUYA_TRANSPORT": "tls"},
+			[]string{"peers.shibuya.transport: tls needs exchange.sip.tls.bind"}},
+		{"peer user is a phone's user", replace("    username: kurodenwa-home", "    username: kurodenwa-home\n    inbound_username: linphone"), nil,
+			[]string{`peers.minato.inbound_username: "linphone" is also the SIP user of extension linphone`}},
 		{"several problems at once", replace("  name: Kurodenwa Home Exchange", "  name: x"),
 			map[string]string{"KURODENWA_EXCHANGE_RTP_END": "9000", "KURODENWA_ARI_PASSWORD": "short"},
 			[]string{"exchange.rtp.end:", "ari.password: is weak"}},
@@ -207,6 +211,17 @@ func TestValidationErrors(t *testing.T) {
 			assert.True(t, strings.HasPrefix(err.Error(), "site.yaml: "), "the message names the file: %v", err)
 		})
 	}
+}
+
+func TestPeerAsSIPURI(t *testing.T) {
+	e := exampleEnv()
+	e["KURODENWA_PEERS_SHIBUYA_HOST"] = "sip:kurodenwa@10.88.1.2:5070;transport=tcp"
+	s, err := Load(examplePath, e.opts())
+	require.NoError(t, err)
+	p := s.Peers["shibuya"]
+	assert.Equal(t, "10.88.1.2:5070", p.Host)
+	assert.Equal(t, "tcp", p.Transport)
+	assert.Equal(t, []string{"10.88.1.2"}, p.Match)
 }
 
 func TestBadYAML(t *testing.T) {

@@ -74,6 +74,7 @@ func (s *Site) normalize(v *viper.Viper) {
 		if p.Auth == "" {
 			p.Auth = AuthIP
 		}
+		p.Host, p.Transport = splitSIPURI(p.Host, p.Transport)
 		if p.Transport == "" {
 			p.Transport = "udp"
 		}
@@ -97,6 +98,26 @@ func (s *Site) normalize(v *viper.Viper) {
 	if s.Exchange.Name == "" {
 		s.Exchange.Name = "kurodenwa"
 	}
+}
+
+// splitSIPURI accepts a peer written as a SIP URI (sip:host:port;transport=tcp,
+// as mantela.json's sipUri has it) as well as host[:port]; the URI's
+// transport applies unless the site names one.
+func splitSIPURI(host, transport string) (string, string) {
+	rest, ok := strings.CutPrefix(host, "sip:")
+	if !ok {
+		return host, transport
+	}
+	if _, after, found := strings.Cut(rest, "@"); found {
+		rest = after
+	}
+	rest, params, _ := strings.Cut(rest, ";")
+	for _, param := range strings.Split(params, ";") {
+		if v, ok := strings.CutPrefix(strings.ToLower(param), "transport="); ok && transport == "" {
+			transport = v
+		}
+	}
+	return rest, transport
 }
 
 // hostOnly strips a port from host[:port].
@@ -342,14 +363,8 @@ func (s *Site) validateTwilio(p *Problems) {
 	if !oneOf(t.Transport, "udp", "tcp", "tls") {
 		p.addf("twilio.transport", "%q is not udp, tcp or tls", t.Transport)
 	}
-	if t.Transport == "tls" && s.Exchange.SIP.TLS.Bind == "" {
-		p.add("twilio.transport", "tls needs exchange.sip.tls")
-	}
-	if t.Transport == "tcp" && s.Exchange.SIP.TCP == "" {
-		p.add("twilio.transport", "tcp needs exchange.sip.tcp")
-	}
-	if t.Transport == "udp" && s.Exchange.SIP.UDP == "" {
-		p.add("twilio.transport", "udp needs exchange.sip.udp")
+	if oneOf(t.Transport, "udp", "tcp", "tls") && !s.hasTransport(t.Transport) {
+		p.addf("twilio.transport", "%s needs exchange.sip.%s", t.Transport, map[string]string{"udp": "udp", "tcp": "tcp", "tls": "tls.bind"}[t.Transport])
 	}
 	if !sipUserRe.MatchString(t.Username) {
 		p.addf("twilio.username", "%q: required, the termination credential's user name (letters, digits, . _ -)", t.Username)
@@ -497,6 +512,8 @@ func (s *Site) validatePeers(p *Problems) {
 		}
 		if !oneOf(peer.Transport, "udp", "tcp", "tls") {
 			p.addf(key+".transport", "%q is not udp, tcp or tls", peer.Transport)
+		} else if !s.hasTransport(peer.Transport) {
+			p.addf(key+".transport", "%s needs exchange.sip.%s", peer.Transport, map[string]string{"udp": "udp", "tcp": "tcp", "tls": "tls.bind"}[peer.Transport])
 		}
 		switch peer.Auth {
 		case AuthIP:
@@ -519,6 +536,11 @@ func (s *Site) validatePeers(p *Problems) {
 			}
 			if !sipUserRe.MatchString(peer.InboundUsername) {
 				p.addf(key+".inbound_username", "%q: letters, digits, . _ - only", peer.InboundUsername)
+			}
+			for ename, e := range s.Extensions {
+				if e.SIPUser == peer.InboundUsername {
+					p.addf(key+".inbound_username", "%q is also the SIP user of extension %s", peer.InboundUsername, ename)
+				}
 			}
 			if peer.Password != "" {
 				checkPassword(p, key+".password", peer.Password, peer.Username)
@@ -544,6 +566,18 @@ func (s *Site) validatePeers(p *Problems) {
 			p.add(key+".transit", "needs exchange.hop_prefix, the prefix peers dial to pass through this exchange")
 		}
 	}
+}
+
+func (s *Site) hasTransport(proto string) bool {
+	switch proto {
+	case "udp":
+		return s.Exchange.SIP.UDP != ""
+	case "tcp":
+		return s.Exchange.SIP.TCP != ""
+	case "tls":
+		return s.Exchange.SIP.TLS.Bind != ""
+	}
+	return false
 }
 
 func (s *Site) validateARI(p *Problems) {
