@@ -1,0 +1,137 @@
+package call
+
+import "time"
+
+// CommandKind says what a Command asks the adapter to do.
+type CommandKind uint8
+
+// Command kinds. The comment names the ARI request and the fields it uses.
+// Every command carries Call (the call it serves) and Reason (why, for the
+// adapter's log), and may carry Cause.
+const (
+	// CmdAnswer: POST /channels/{Channel}/answer.
+	CmdAnswer CommandKind = iota + 1
+	// CmdRing: POST /channels/{Channel}/ring (180 Ringing).
+	CmdRing
+	// CmdProgress: POST /channels/{Channel}/progress (183, early media).
+	CmdProgress
+	// CmdHangup: DELETE /channels/{Channel} with reason_code Cause. A 404
+	// (already gone) is expected now and then and is not an error.
+	CmdHangup
+	// CmdDial: POST /channels/create with channelId Channel, endpoint
+	// Endpoint (an Asterisk dial string such as PJSIP/blackphone or
+	// PJSIP/+81312345678@twilio), originator Originator and caller ID
+	// CallerID (as the CALLERID(num) variable), then POST
+	// /channels/{Channel}/dial with timeout Timeout. If either fails the
+	// adapter reports EventChannelDestroyed for Channel with a cause.
+	CmdDial
+	// CmdCreateBridge: POST /bridges with bridgeId Bridge, type BridgeType.
+	CmdCreateBridge
+	// CmdDestroyBridge: DELETE /bridges/{Bridge}.
+	CmdDestroyBridge
+	// CmdAddToBridge: POST /bridges/{Bridge}/addChannel channel=Channel.
+	CmdAddToBridge
+	// CmdRemoveFromBridge: POST /bridges/{Bridge}/removeChannel.
+	CmdRemoveFromBridge
+	// CmdStartMOH: POST /bridges/{Bridge}/moh with class MOHClass.
+	CmdStartMOH
+	// CmdStopMOH: DELETE /bridges/{Bridge}/moh.
+	CmdStopMOH
+	// CmdPlay: POST /channels/{Channel}/play/{Playback} with the Media
+	// URIs in order (tone:…;tonezone=…, sound:…, number:…).
+	CmdPlay
+	// CmdStopPlayback: DELETE /playbacks/{Playback}.
+	CmdStopPlayback
+	// CmdContinue: POST /channels/{Channel}/continue: back to the dialplan.
+	CmdContinue
+	// CmdStartTimer: start timer Timer, to fire once After from now
+	// (report EventTimerFired). IDs are never reused.
+	CmdStartTimer
+	// CmdCancelTimer: stop timer Timer; a late expiry is harmless.
+	CmdCancelTimer
+	// CmdCallEnded is no request: Record is the final record of a call
+	// that just ended, for logs, metrics and the API's history.
+	CmdCallEnded
+)
+
+func (k CommandKind) String() string {
+	switch k {
+	case CmdAnswer:
+		return "answer"
+	case CmdRing:
+		return "ring"
+	case CmdProgress:
+		return "progress"
+	case CmdHangup:
+		return "hangup"
+	case CmdDial:
+		return "dial"
+	case CmdCreateBridge:
+		return "create-bridge"
+	case CmdDestroyBridge:
+		return "destroy-bridge"
+	case CmdAddToBridge:
+		return "add-to-bridge"
+	case CmdRemoveFromBridge:
+		return "remove-from-bridge"
+	case CmdStartMOH:
+		return "start-moh"
+	case CmdStopMOH:
+		return "stop-moh"
+	case CmdPlay:
+		return "play"
+	case CmdStopPlayback:
+		return "stop-playback"
+	case CmdContinue:
+		return "continue"
+	case CmdStartTimer:
+		return "start-timer"
+	case CmdCancelTimer:
+		return "cancel-timer"
+	case CmdCallEnded:
+		return "call-ended"
+	}
+	return "unknown"
+}
+
+// BridgeType is an ARI bridge type.
+type BridgeType uint8
+
+// Bridge types.
+const (
+	BridgeMixing  BridgeType = iota + 1 // parties hear each other
+	BridgeHolding                       // participants hear music on hold
+)
+
+func (t BridgeType) String() string {
+	switch t {
+	case BridgeMixing:
+		return "mixing"
+	case BridgeHolding:
+		return "holding"
+	}
+	return "unknown"
+}
+
+// Command is one thing for the adapter to do. Like Event it is one plain
+// struct; Kind says which fields are meaningful.
+type Command struct {
+	Kind CommandKind
+	Call string
+
+	Channel    string
+	Bridge     string
+	BridgeType BridgeType
+	Playback   string
+	Media      []string
+	Endpoint   string
+	Originator string
+	CallerID   string
+	Timeout    time.Duration
+	MOHClass   string
+	Timer      string
+	After      time.Duration
+	Cause      int
+	Record     *CallRecord
+	Reason     string
+}
