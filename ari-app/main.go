@@ -5,7 +5,8 @@
 //	ari-app render --site FILE --out DIR   write Asterisk's configuration
 //	ari-app route  --site FILE --from ENDPOINT NUMBER...
 //	                                       show where numbers go
-//	ari-app serve  --site FILE             run the FastAGI route handler
+//	ari-app serve  --site FILE             run the ARI application, its HTTP
+//	                                       API and the FastAGI route handler
 //
 // Secrets come from KURODENWA_… environment variables or *_file keys; see
 // asterisk-conf/examples/site.yaml.
@@ -18,12 +19,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
+	"github.com/kurodenwa/kurodenwa/ari-app/asterisk"
+	"github.com/kurodenwa/kurodenwa/ari-app/call"
 	"github.com/kurodenwa/kurodenwa/ari-app/fastagi"
+	"github.com/kurodenwa/kurodenwa/ari-app/httpapi"
+	"github.com/kurodenwa/kurodenwa/ari-app/stasis"
 	"github.com/kurodenwa/kurodenwa/asterisk-conf"
 	"github.com/kurodenwa/kurodenwa/internal/route"
 	"github.com/kurodenwa/kurodenwa/internal/site"
@@ -40,7 +52,7 @@ const usage = `usage:
   ari-app render --site FILE --out DIR   write Asterisk's configuration into DIR
   ari-app route  --site FILE [--from ENDPOINT] NUMBER...
                                          show where numbers dialled from ENDPOINT go
-  ari-app serve  --site FILE             run the FastAGI route handler (default command)
+  ari-app serve  --site FILE             run the ARI application, HTTP API and FastAGI (default)
 `
 
 // run is main without the process: it returns the exit status.
@@ -155,18 +167,113 @@ func onOff(b bool) string {
 	return "disabled"
 }
 
-// serve runs the FastAGI route handler until ctx ends.
+// serve runs the ARI application, its HTTP API and the FastAGI route
+// handler until ctx ends, then drains: live calls may finish (bounded by
+// ari.drain_timeout) while new ones take the dialplan's fallback.
 func serve(ctx context.Context, s *site.Site, log *slog.Logger) int {
 	router, err := route.New(s)
 	if err != nil {
 		log.Error("cannot build the router", "err", err)
 		return 1
 	}
-	srv := fastagi.NewServer(router, log)
-	log.Info("FastAGI route handler listening", "addr", s.ARI.FastAGI)
-	if err := srv.ListenAndServe(ctx, s.ARI.FastAGI); err != nil && !errors.Is(err, context.Canceled) {
-		log.Error("FastAGI server stopped", "err", err)
+	cfg := call.ConfigFromSite(s)
+	// Channels outlive a restart of the application: IDs must not repeat.
+	cfg.IDPrefix = "kd" + strconv.FormatInt(time.Now().UnixMilli(), 36)
+	engine, err := call.New(cfg, router)
+	if err != nil {
+		log.Error("cannot build the call engine", "err", err)
 		return 1
 	}
-	return 0
+	ariURL := ariBaseURL(s)
+	rest, err := asterisk.NewREST(asterisk.RESTConfig{URL: ariURL, App: s.ARI.App, User: s.ARI.User, Password: s.ARI.Password})
+	if err != nil {
+		log.Error("ARI", "err", err)
+		return 1
+	}
+	stream, err := asterisk.NewStream(asterisk.StreamConfig{URL: ariURL, App: s.ARI.App, User: s.ARI.User, Password: s.ARI.Password}, log)
+	if err != nil {
+		log.Error("ARI", "err", err)
+		return 1
+	}
+	var version atomic.Value
+	version.Store("")
+	var metrics *httpapi.Metrics
+	var app *stasis.App
+	source := func(ctx context.Context) (httpapi.Snapshot, error) {
+		v, err := app.Query(ctx)
+		return httpapi.Snapshot(v), err
+	}
+	metrics = httpapi.NewMetrics(source, stream)
+	app = stasis.New(engine, rest, log, metrics)
+	api := httpapi.New(source, httpapi.Health{
+		Connected: stream.Connected, Version: func() string { return version.Load().(string) }, Started: time.Now(),
+	}, metrics)
+
+	// The loop outlives ctx so that draining can still handle events.
+	loopCtx, stopLoop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLoop()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	run := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+	run("call loop", func() error { return app.Run(loopCtx) })
+	run("ARI events", func() error { return stream.Run(loopCtx, versionProbe{app, rest, &version, log}) })
+	run("FastAGI", func() error { return fastagi.NewServer(router, log).ListenAndServe(loopCtx, s.ARI.FastAGI) })
+	httpSrv := &http.Server{Addr: s.ARI.API, Handler: api, ReadHeaderTimeout: 5 * time.Second}
+	run("HTTP API", httpSrv.ListenAndServe)
+	log.Info("kurodenwa ari-app serving", "ari", ariURL, "app", s.ARI.App, "api", s.ARI.API, "fastagi", s.ARI.FastAGI)
+
+	status := 0
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: draining live calls", "limit", s.ARI.DrainTimeout)
+	case err := <-errs:
+		log.Error("stopping", "err", err)
+		status = 1
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), s.ARI.DrainTimeout)
+	if err := app.Drain(dctx); err != nil {
+		log.Warn("drain ended with calls still up", "err", err)
+	}
+	cancel()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_ = httpSrv.Shutdown(sctx)
+	cancel()
+	stopLoop()
+	wg.Wait()
+	return status
+}
+
+// versionProbe passes the stream's callbacks to the application and
+// learns Asterisk's version on each connection, for /health.
+type versionProbe struct {
+	*stasis.App
+	rest    *asterisk.REST
+	version *atomic.Value
+	log     *slog.Logger
+}
+
+func (p versionProbe) Connected(ctx context.Context, reconnect bool) {
+	if v, err := p.rest.Version(ctx); err == nil {
+		p.version.Store(v)
+		p.log.Info("connected to Asterisk", "version", v)
+	}
+	p.App.Connected(ctx, reconnect)
+}
+
+// ariBaseURL is where the application reaches ARI: plain HTTP on loopback
+// when http.conf serves TLS elsewhere (see asterisk-conf), else ari.bind.
+func ariBaseURL(s *site.Site) string {
+	host, port, _ := net.SplitHostPort(s.ARI.Bind) // validated
+	if ip, err := netip.ParseAddr(host); s.ARI.CertFile != "" || err != nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/ari"
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -94,11 +95,10 @@ func TestUsage(t *testing.T) {
 // serve runs the FastAGI handler until its context ends.
 func TestServeStops(t *testing.T) {
 	setSecrets(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	l.Close()
+	addr, api, ari := freeAddr(t), freeAddr(t), freeAddr(t)
 	t.Setenv("KURODENWA_ARI_FASTAGI", addr)
+	t.Setenv("KURODENWA_ARI_API", api)
+	t.Setenv("KURODENWA_ARI_BIND", ari) // nothing answers there: the app keeps retrying
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var out, errOut bytes.Buffer
@@ -114,6 +114,10 @@ func TestServeStops(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "serve never listened on %s", addr)
 		time.Sleep(20 * time.Millisecond)
 	}
+	resp, err := http.Get("http://" + api + "/health")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "no Asterisk: ARI is disconnected")
 	cancel()
 	select {
 	case code := <-done:
@@ -121,4 +125,12 @@ func TestServeStops(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("serve did not stop after its context ended")
 	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
 }

@@ -179,7 +179,7 @@ func (s *Stream) session(ctx context.Context, h Handler, reconnect bool) error {
 			h.Disconnected(err)
 			return err
 		}
-		e, err := ari.DecodeEvent(data)
+		e, err := decode(data)
 		if err != nil {
 			s.stats.DecodeErrors.Add(1)
 			s.log.Warn("ARI message is not an event", "err", err, "bytes", len(data))
@@ -199,3 +199,9 @@ func redact(raw string) string {
 	u.User = nil
 	return u.String()
 }
+
+// Connects, Failures, Events and DecodeErrors read the stream's counters.
+func (s *Stream) Connects() int64     { return s.stats.Connects.Load() }
+func (s *Stream) Failures() int64     { return s.stats.Failures.Load() }
+func (s *Stream) Events() int64       { return s.stats.Events.Load() }
+func (s *Stream) DecodeErrors() int64 { return s.stats.DecodeErrors.Load() }

@@ -28,8 +28,8 @@ func newRecorder() *recorder {
 }
 
 func (r *recorder) Connected(_ context.Context, reconnect bool) { r.connected <- reconnect }
-func (r *recorder) Event(_ context.Context, e ari.Event)         { r.events <- e }
-func (r *recorder) Disconnected(err error)                       { r.disconnected <- err }
+func (r *recorder) Event(_ context.Context, e ari.Event)        { r.events <- e }
+func (r *recorder) Disconnected(err error)                      { r.disconnected <- err }
 
 func within[T any](t *testing.T, c <-chan T, what string) T {
 	t.Helper()

@@ -44,6 +44,8 @@ func defaults() map[string]any {
 		"ari.user":                       "kurodenwa",
 		"ari.bind":                       "127.0.0.1:8088",
 		"ari.fastagi":                    "127.0.0.1:4573",
+		"ari.api":                        "127.0.0.1:8090",
+		"ari.drain_timeout":              "2m",
 	}
 }
 

@@ -196,6 +196,12 @@ type ARI struct {
 	CertFile string `mapstructure:"cert_file"` // TLS for http.conf when set
 	KeyFile  string `mapstructure:"key_file"`
 	FastAGI  string `mapstructure:"fastagi"`
+	// API is the application's own HTTP server: health, calls, metrics,
+	// mantela.json.
+	API string `mapstructure:"api"`
+	// DrainTimeout bounds a shutdown: live calls may finish meanwhile, new
+	// ones take the dialplan's fallback.
+	DrainTimeout time.Duration `mapstructure:"drain_timeout"`
 }
 
 // Endpoint is the PJSIP endpoint of an extension: its SIP user, since PJSIP

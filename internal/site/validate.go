@@ -599,6 +599,14 @@ func (s *Site) validateARI(p *Problems) {
 			p.addf("ari.bind", "%s is reachable from outside without TLS: bind 127.0.0.1, or set ari.cert_file and ari.key_file", a.Bind)
 		}
 	}
+	// The API has no authentication either: calls and metrics stay on this
+	// host or the LAN.
+	if host, ok := listenHost(p, "ari.api", a.API); ok && !isLoopback(host) && (host.IsUnspecified() || !host.IsPrivate()) {
+		p.addf("ari.api", "%s would expose the API, which has no authentication: bind 127.0.0.1", a.API)
+	}
+	if a.DrainTimeout < 0 || a.DrainTimeout > time.Hour {
+		p.addf("ari.drain_timeout", "%v is outside 0–1h", a.DrainTimeout)
+	}
 	// FastAGI has no authentication at all: keep it on this host or the LAN.
 	if host, ok := listenHost(p, "ari.fastagi", a.FastAGI); ok && !isLoopback(host) && (host.IsUnspecified() || !host.IsPrivate()) {
 		p.addf("ari.fastagi", "%s would expose FastAGI, which has no authentication: bind 127.0.0.1", a.FastAGI)
