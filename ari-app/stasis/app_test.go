@@ -27,7 +27,9 @@ type fakeREST struct {
 	snapshot asterisk.Snapshot
 }
 
-func newFake() *fakeREST { return &fakeREST{requests: make(chan string, 256), fail: map[string]error{}} }
+func newFake() *fakeREST {
+	return &fakeREST{requests: make(chan string, 256), fail: map[string]error{}}
+}
 
 func (f *fakeREST) rec(word string, args ...any) error {
 	parts := []string{word}
@@ -59,13 +61,17 @@ func (f *fakeREST) AddToBridge(_ context.Context, bridge, ch string) error {
 func (f *fakeREST) RemoveFromBridge(_ context.Context, bridge, ch string) error {
 	return f.rec("remove", ch)
 }
-func (f *fakeREST) StartMOH(_ context.Context, bridge, class string) error { return f.rec("moh", class) }
-func (f *fakeREST) StopMOH(_ context.Context, bridge string) error         { return f.rec("stop-moh") }
+func (f *fakeREST) StartMOH(_ context.Context, bridge, class string) error {
+	return f.rec("moh", class)
+}
+func (f *fakeREST) StopMOH(_ context.Context, bridge string) error { return f.rec("stop-moh") }
 func (f *fakeREST) Play(_ context.Context, ch, playback string, media []string) error {
 	return f.rec("play", ch, strings.Join(media, ","))
 }
-func (f *fakeREST) StopPlayback(_ context.Context, playback string) error { return f.rec("stop-playback") }
-func (f *fakeREST) Continue(_ context.Context, ch string) error         { return f.rec("continue", ch) }
+func (f *fakeREST) StopPlayback(_ context.Context, playback string) error {
+	return f.rec("stop-playback")
+}
+func (f *fakeREST) Continue(_ context.Context, ch string) error { return f.rec("continue", ch) }
 func (f *fakeREST) SetVariable(_ context.Context, ch, name, value string) error {
 	return f.rec("set", ch, name+"="+value)
 }
