@@ -3,6 +3,7 @@ package call
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,22 +149,70 @@ const DefaultFlashDigit = "A"
 // hook flashes and, by their setting, the hang-up tone). Fields the site
 // does not describe keep their defaults.
 func ConfigFromSite(s *site.Site) Config {
+	c := s.Calls
 	cfg := Config{
-		ToneZone:        s.Exchange.ToneZone,
-		RingTimeout:     s.Exchange.RingTimeout,
-		HangupToneLimit: s.Exchange.HangupToneLimit,
-		PassEarlyMedia:  true,
-		Phones:          make(map[string]Phone, len(s.Extensions)),
+		ToneZone:         s.Exchange.ToneZone,
+		RingTimeout:      s.Exchange.RingTimeout,
+		HangupToneLimit:  s.Exchange.HangupToneLimit,
+		PassEarlyMedia:   c.PassEarlyMedia,
+		InboundRingback:  ringback(c.InboundRingback),
+		OutboundRingback: ringback(c.OutboundRingback),
+		ToneLimit:        c.ToneLimit,
+		HoldLimit:        c.HoldLimit,
+		MOHClass:         c.MOHClass,
+		Queue: QueueConfig{
+			MaxLength: c.Queue.MaxLength, MaxWait: c.Queue.MaxWait, PositionAnnouncement: c.Queue.PositionAnnouncement,
+		},
+		NoAnswer: NoAnswerAction{Announcement: c.NoAnswer.Announcement},
+		Phones:   make(map[string]Phone, len(s.Extensions)),
+	}
+	flash := c.FlashDigit
+	if flash == "" {
+		flash = DefaultFlashDigit
 	}
 	for _, ext := range s.Extensions {
 		p := Phone{Number: ext.Number, HangupTone: ext.HangupTone}
 		if ext.Kind == site.KindBlackPhone {
 			p.Queue = true
-			p.FlashDigit = DefaultFlashDigit
+			p.FlashDigit = flash
 		}
 		cfg.Phones[ext.Endpoint()] = p
 	}
+	if len(c.Announcements) > 0 {
+		cfg.Announcements = make(map[int]string, len(c.Announcements))
+		for cause, sound := range c.Announcements {
+			if n, err := strconv.Atoi(cause); err == nil { // validated by site
+				cfg.Announcements[n] = sound
+			}
+		}
+	}
+	if name := c.NoAnswer.Destination; name != "" {
+		cfg.NoAnswer.Fallback = destination(s, name)
+	}
 	return cfg
+}
+
+func ringback(mode string) Ringback {
+	if mode == site.RingbackTone {
+		return RingbackTone
+	}
+	return RingbackIndicate
+}
+
+// destination describes an extension or ring group of the site.
+func destination(s *site.Site, name string) *Destination {
+	if e, ok := s.Extensions[name]; ok {
+		return &Destination{Name: name, Endpoints: []string{e.Endpoint()}, Strategy: site.StrategyRingAll, Timeout: s.Exchange.RingTimeout}
+	}
+	g, ok := s.RingGroups[name]
+	if !ok {
+		return nil
+	}
+	d := &Destination{Name: name, Strategy: g.Strategy, MemberTimeout: g.MemberTimeout, Timeout: g.MemberTimeout}
+	for _, m := range g.Members {
+		d.Endpoints = append(d.Endpoints, s.Extensions[m].Endpoint())
+	}
+	return d
 }
 
 // withDefaults fills zero values and checks the rest.

@@ -43,6 +43,12 @@ func testSite() *site.Site {
 			"chain":  {Number: "301", Strategy: site.StrategyInOrder, Members: []string{"soft1", "soft2", "soft3"}, MemberTimeout: 10 * time.Second},
 		},
 		Peers: map[string]site.Peer{"tokyo": {Prefix: "8", Host: "192.0.2.10"}},
+		// The site's defaults for call behaviour (internal/site/defaults.go).
+		Calls: site.Calls{
+			InboundRingback: site.RingbackIndicate, OutboundRingback: site.RingbackIndicate, PassEarlyMedia: true,
+			Queue: site.Queue{MaxLength: 3, MaxWait: 5 * time.Minute}, ToneLimit: 20 * time.Second,
+			FlashDigit: "A", HoldLimit: 15 * time.Minute, MOHClass: "default",
+		},
 	}
 }
 

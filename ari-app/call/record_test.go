@@ -90,3 +90,18 @@ func TestEnumStrings(t *testing.T) {
 	assert.Equal(t, ChannelUp, ParseChannelState("Up"))
 	assert.Equal(t, ChannelOther, ParseChannelState("Dialing"))
 }
+
+func TestConfigFromSiteCalls(t *testing.T) {
+	s := testSite()
+	s.Calls.Queue.MaxLength = 5
+	s.Calls.NoAnswer = site.NoAnswer{Destination: "family", Announcement: "vm-nobodyavail"}
+	s.Calls.Announcements = map[string]string{"1": "ss-noservice"}
+	s.Calls.InboundRingback = site.RingbackTone
+	cfg := ConfigFromSite(s)
+	assert.Equal(t, 5, cfg.Queue.MaxLength)
+	assert.Equal(t, "vm-nobodyavail", cfg.NoAnswer.Announcement)
+	require.NotNil(t, cfg.NoAnswer.Fallback)
+	assert.Equal(t, []string{"soft1", "soft2"}, cfg.NoAnswer.Fallback.Endpoints)
+	assert.Equal(t, map[int]string{1: "ss-noservice"}, cfg.Announcements)
+	assert.Equal(t, RingbackTone, cfg.InboundRingback)
+}

@@ -16,6 +16,53 @@ type Site struct {
 	RingGroups map[string]RingGroup `mapstructure:"ring_groups"`
 	Peers      map[string]Peer      `mapstructure:"peers"`
 	ARI        ARI                  `mapstructure:"ari"`
+	Calls      Calls                `mapstructure:"calls"`
+}
+
+// Ringback modes for callers who are not answered.
+const (
+	RingbackIndicate = "indicate" // SIP 180: the caller's side makes the tone
+	RingbackTone     = "tone"     // 183 early media with the zone's ring tone
+)
+
+// Calls is how the ARI application treats calls.
+type Calls struct {
+	// InboundRingback and OutboundRingback: indicate or tone.
+	InboundRingback  string `mapstructure:"inbound_ringback"`
+	OutboundRingback string `mapstructure:"outbound_ringback"`
+	// PassEarlyMedia lets the far network's tones and announcements reach
+	// an unanswered caller.
+	PassEarlyMedia bool     `mapstructure:"pass_early_media"`
+	Queue          Queue    `mapstructure:"queue"`
+	NoAnswer       NoAnswer `mapstructure:"no_answer"`
+	// Announcements replaces the tone of a refusal by a sound file, by
+	// Q.850 cause ("1" unallocated, "17" busy, "34" congestion, …).
+	Announcements map[string]string `mapstructure:"announcements"`
+	// ToneLimit bounds busy and congestion tones and announcements.
+	ToneLimit time.Duration `mapstructure:"tone_limit"`
+	// FlashDigit is the DTMF digit pi-gateway sends for a hook flash.
+	FlashDigit string `mapstructure:"flash_digit"`
+	// HoldLimit bounds a hold after a hook flash.
+	HoldLimit time.Duration `mapstructure:"hold_limit"`
+	// MOHClass is the music-on-hold class of held and queued callers.
+	MOHClass string `mapstructure:"moh_class"`
+}
+
+// Queue governs callers waiting for the busy black phone.
+type Queue struct {
+	MaxLength int           `mapstructure:"max_length"`
+	MaxWait   time.Duration `mapstructure:"max_wait"`
+	// PositionAnnouncement is a sound played on entry, followed by the
+	// caller's position; empty plays none.
+	PositionAnnouncement string `mapstructure:"position_announcement"`
+}
+
+// NoAnswer is what an inbound caller gets when the target does not answer.
+type NoAnswer struct {
+	// Destination, an extension or ring group, is rung next.
+	Destination string `mapstructure:"destination"`
+	// Announcement is a sound played before hanging up.
+	Announcement string `mapstructure:"announcement"`
 }
 
 // Exchange is this PBX as the rest of the network sees it.

@@ -220,7 +220,60 @@ func (s *Site) validate() Problems {
 	s.validatePeers(&p)
 	s.validateARI(&p)
 	s.validateNumberSpace(&p)
+	s.validateCalls(&p)
 	return p
+}
+
+// soundRe is a sound file name as Asterisk's sound: URI takes it (no
+// extension, no path outside the sounds directory).
+var soundRe = regexp.MustCompile(`^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$`)
+
+func (s *Site) validateCalls(p *Problems) {
+	c := s.Calls
+	for key, v := range map[string]string{"calls.inbound_ringback": c.InboundRingback, "calls.outbound_ringback": c.OutboundRingback} {
+		if !oneOf(v, RingbackIndicate, RingbackTone) {
+			p.addf(key, "%q is not indicate or tone", v)
+		}
+	}
+	if c.Queue.MaxLength < 0 || c.Queue.MaxLength > 50 {
+		p.addf("calls.queue.max_length", "%d is outside 0–50", c.Queue.MaxLength)
+	}
+	if c.Queue.MaxWait < 10*time.Second || c.Queue.MaxWait > time.Hour {
+		p.addf("calls.queue.max_wait", "%v is outside 10s–1h", c.Queue.MaxWait)
+	}
+	if c.ToneLimit < time.Second || c.ToneLimit > 5*time.Minute {
+		p.addf("calls.tone_limit", "%v is outside 1s–5m", c.ToneLimit)
+	}
+	if c.HoldLimit < 10*time.Second || c.HoldLimit > 2*time.Hour {
+		p.addf("calls.hold_limit", "%v is outside 10s–2h", c.HoldLimit)
+	}
+	if len(c.FlashDigit) != 1 || !strings.Contains("0123456789*#ABCD", c.FlashDigit) {
+		p.addf("calls.flash_digit", "%q is not one DTMF digit (A, which a rotary dial cannot send, is usual)", c.FlashDigit)
+	}
+	if !nameRe.MatchString(c.MOHClass) {
+		p.addf("calls.moh_class", "%q is not a music-on-hold class name", c.MOHClass)
+	}
+	for key, v := range map[string]string{"calls.queue.position_announcement": c.Queue.PositionAnnouncement, "calls.no_answer.announcement": c.NoAnswer.Announcement} {
+		if v != "" && !soundRe.MatchString(v) {
+			p.addf(key, "%q is not a sound name such as queue-thereare", v)
+		}
+	}
+	if d := c.NoAnswer.Destination; d != "" {
+		_, ext := s.Extensions[d]
+		_, grp := s.RingGroups[d]
+		if !ext && !grp {
+			p.addf("calls.no_answer.destination", "%q is neither an extension nor a ring group", d)
+		}
+	}
+	for _, cause := range sortedKeys(c.Announcements) {
+		key := "calls.announcements." + cause
+		if n, err := strconv.Atoi(cause); err != nil || n < 1 || n > 127 {
+			p.addf(key, "%q is not a Q.850 cause (1–127)", cause)
+		}
+		if !soundRe.MatchString(c.Announcements[cause]) {
+			p.addf(key, "%q is not a sound name such as ss-noservice", c.Announcements[cause])
+		}
+	}
 }
 
 func (s *Site) validateExchange(p *Problems) {
