@@ -32,6 +32,8 @@ type pbx struct {
 	sipPort int
 	api     string
 	env     []string
+	bin     string
+	app     *process
 }
 
 var secrets = map[string]string{
@@ -45,7 +47,7 @@ var secrets = map[string]string{
 
 const example = "../../asterisk-conf/examples/site.yaml"
 
-func startPBX(t *testing.T) *pbx {
+func startPBX(t *testing.T, extraEnv ...string) *pbx {
 	t.Helper()
 	if bin, why := asterisktest.Binary(); bin == "" {
 		t.Skip("skipping: " + why)
@@ -81,16 +83,31 @@ func startPBX(t *testing.T) *pbx {
 	}
 	p.ast = asterisktest.Start(t, files)
 
-	bin := filepath.Join(t.TempDir(), "ari-app")
-	build := exec.Command("go", "build", "-o", bin, "../../ari-app")
+	p.bin = filepath.Join(t.TempDir(), "ari-app")
+	build := exec.Command("go", "build", "-o", p.bin, "../../ari-app")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build ari-app: %s", out)
 	for k, v := range env {
 		p.env = append(p.env, k+"="+v)
 	}
-	app := startProcess(t, "ari-app", append(os.Environ(), p.env...), bin, "serve", "--site", example, "--log-level", "debug")
-	p.waitConnected(t, app)
+	p.env = append(p.env, extraEnv...)
+	p.startApp(t)
 	return p
+}
+
+// startApp starts ari-app and waits until it is connected to ARI.
+func (p *pbx) startApp(t *testing.T) {
+	t.Helper()
+	p.app = startProcess(t, "ari-app", append(os.Environ(), p.env...), p.bin, "serve", "--site", example, "--log-level", "debug")
+	p.waitConnected(t, p.app)
+}
+
+// killApp kills ari-app at once, as a crash would.
+func (p *pbx) killApp(t *testing.T) {
+	t.Helper()
+	_ = syscall.Kill(-p.app.cmd.Process.Pid, syscall.SIGKILL)
+	p.app.wait(10 * time.Second)
+	require.True(t, p.app.exited(), "ari-app did not die")
 }
 
 // waitConnected waits, bounded, until /health says ARI is connected.
@@ -164,7 +181,7 @@ func TestInboundDIDRingsTheBlackPhone(t *testing.T) {
 	p := startPBX(t)
 	port := asterisktest.FreePort(t)
 	p.register(t, "blackphone", secrets["KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD"], port)
-	phone := sipp(t, "black phone answers", "-sf", "testdata/answer_then_bye.xml", "-s", "blackphone", "-aa",
+	phone := sipp(t, "black phone answers", "-sf", "testdata/answer_then_bye.xml", "-s", "blackphone", "-aa", "-d", "1500",
 		"-p", fmt.Sprint(port), "-mp", fmt.Sprint(asterisktest.FreePort(t)), p.target())
 
 	// Twilio delivers the DID (a Local channel stands in for the trunk).
@@ -183,7 +200,7 @@ func TestOutboundCallAndHangupTone(t *testing.T) {
 	p := startPBX(t)
 	lport := asterisktest.FreePort(t)
 	p.register(t, "linphone", secrets["KURODENWA_EXTENSIONS_LINPHONE_PASSWORD"], lport)
-	softphone := sipp(t, "linphone answers", "-sf", "testdata/answer_then_bye.xml", "-s", "linphone", "-aa",
+	softphone := sipp(t, "linphone answers", "-sf", "testdata/answer_then_bye.xml", "-s", "linphone", "-aa", "-d", "1500",
 		"-p", fmt.Sprint(lport), "-mp", fmt.Sprint(asterisktest.FreePort(t)), p.target())
 
 	// The black phone dials 202 and stays off hook after Linphone hangs up.
@@ -201,6 +218,47 @@ func TestOutboundCallAndHangupTone(t *testing.T) {
 	})
 	assert.Equal(t, "202", c.Dialled)
 	assert.Equal(t, "linphone", c.Target)
+}
+
+func TestBusyCalleeGivesBusyTone(t *testing.T) {
+	p := startPBX(t, "KURODENWA_CALLS_TONE_LIMIT=2s")
+	lport := asterisktest.FreePort(t)
+	p.register(t, "linphone", secrets["KURODENWA_EXTENSIONS_LINPHONE_PASSWORD"], lport)
+	busy := sipp(t, "linphone is busy", "-sf", "testdata/busy.xml", "-s", "linphone", "-aa",
+		"-p", fmt.Sprint(lport), p.target())
+	// The black phone hears the busy tone in band (183), then 486.
+	black := sipp(t, "black phone calls busy 202", "-sf", "testdata/call_busy.xml", "-s", "202", "-key", "caller", "blackphone",
+		"-au", "blackphone", "-ap", secrets["KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD"],
+		"-p", fmt.Sprint(asterisktest.FreePort(t)), "-mp", fmt.Sprint(asterisktest.FreePort(t)), p.target())
+	busy.mustSucceed(t, 30*time.Second, p)
+	black.mustSucceed(t, 30*time.Second, p)
+	c := p.waitCall(t, "outbound, busy", func(live bool, c callJSON) bool {
+		return !live && c.Direction == "outbound" && c.Result == "busy"
+	})
+	assert.Equal(t, "linphone", c.Target)
+}
+
+// When the application dies mid-call, the call goes on in Asterisk; the
+// restarted application finds it in the Stasis app and adopts it.
+func TestRestartedAppAdoptsTalkingCall(t *testing.T) {
+	p := startPBX(t)
+	port := asterisktest.FreePort(t)
+	p.register(t, "blackphone", secrets["KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD"], port)
+	phone := sipp(t, "black phone talks 12 s", "-sf", "testdata/answer_then_bye.xml", "-s", "blackphone", "-aa", "-d", "12000",
+		"-p", fmt.Sprint(port), "-mp", fmt.Sprint(asterisktest.FreePort(t)), p.target())
+	p.ast.CLI(t, "channel originate Local/+815012345678@from-twilio application Wait 30")
+	p.waitCall(t, "talking", func(live bool, c callJSON) bool { return live && c.State == "talking" })
+
+	p.killApp(t)
+	p.startApp(t)
+	p.waitCall(t, "adopted, talking", func(live bool, c callJSON) bool {
+		return live && c.Direction == "adopted" && c.State == "talking"
+	})
+	phone.mustSucceed(t, 30*time.Second, p)
+	p.waitCall(t, "adopted, completed", func(live bool, c callJSON) bool {
+		return !live && c.Direction == "adopted" && c.Result == "completed"
+	})
+	assert.Contains(t, p.ast.CLI(t, "core show channels count"), "0 active calls", "no leg left half up")
 }
 
 // process is a child process in its own process group, killed with the
