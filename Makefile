@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK := $(GO) tool staticcheck
 SITE := asterisk-conf/examples/site.yaml
-DEBIAN_PACKAGES := sip-tester baresip-core linphone-cli
+DEBIAN_PACKAGES := sip-tester baresip-core linphone-cli ansible ansible-lint debootstrap zstd
 
 .PHONY: demo test deps lint unit fuzz bench
 
@@ -11,7 +11,8 @@ DEBIAN_PACKAGES := sip-tester baresip-core linphone-cli
 demo:
 	@./scripts/demo.sh
 
-# deps installs what the tests run against: real SIP user agents.
+# deps installs what the tests run against: real SIP user agents, and
+# ansible with debootstrap for the playbook's real run in chroots.
 deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -27,7 +28,7 @@ lint:
 	$(STATICCHECK) ./...
 
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 25m ./...
 
 test: deps lint unit
 

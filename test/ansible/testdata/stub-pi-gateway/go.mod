@@ -1,0 +1,3 @@
+module stub-pi-gateway
+
+go 1.22
