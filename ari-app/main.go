@@ -2,17 +2,22 @@
 // site's Asterisk configuration, and serves the call-routing application.
 //
 //	ari-app check  --site FILE             validate a site file
-//	ari-app render --site FILE --out DIR   write Asterisk's configuration
+//	ari-app render --site FILE --out DIR [--mantela PATH]
+//	                                       write Asterisk's configuration and
+//	                                       the exchange's mantela.json
 //	ari-app route  --site FILE --from ENDPOINT NUMBER...
 //	                                       show where numbers go
-//	ari-app serve  --site FILE             run the ARI application, its HTTP
-//	                                       API and the FastAGI route handler
+//	ari-app serve  --site FILE [--state-dir DIR]
+//	                                       run the ARI application, its HTTP
+//	                                       API, the FastAGI route handler and
+//	                                       the Mantela fetcher
 //
 // Secrets come from KURODENWA_… environment variables or *_file keys; see
 // asterisk-conf/examples/site.yaml.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -24,6 +29,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -37,6 +43,7 @@ import (
 	"github.com/kurodenwa/kurodenwa/ari-app/httpapi"
 	"github.com/kurodenwa/kurodenwa/ari-app/stasis"
 	"github.com/kurodenwa/kurodenwa/asterisk-conf"
+	"github.com/kurodenwa/kurodenwa/internal/directory"
 	"github.com/kurodenwa/kurodenwa/internal/route"
 	"github.com/kurodenwa/kurodenwa/internal/site"
 )
@@ -49,10 +56,15 @@ func main() {
 
 const usage = `usage:
   ari-app check  --site FILE             validate a site file
-  ari-app render --site FILE --out DIR   write Asterisk's configuration into DIR
+  ari-app render --site FILE --out DIR [--mantela PATH]
+                                         write Asterisk's configuration into DIR and the
+                                         exchange's Mantela document to PATH (default DIR/mantela.json)
   ari-app route  --site FILE [--from ENDPOINT] NUMBER...
                                          show where numbers dialled from ENDPOINT go
-  ari-app serve  --site FILE             run the ARI application, HTTP API and FastAGI (default)
+  ari-app serve  --site FILE [--state-dir DIR] [--mantela-start URL,...] [--mantela-refresh 1h]
+                 [--cost-model pulse10|pulse20|push|hops] [--max-hops 8]
+                                         run the ARI application, HTTP API, FastAGI and the
+                                         Mantela fetcher (default)
 `
 
 // run is main without the process: it returns the exit status.
@@ -66,6 +78,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sitePath := fs.String("site", "/etc/kurodenwa/site.yaml", "site file")
 	out := fs.String("out", "", "output directory (render)")
 	from := fs.String("from", "", "calling PJSIP endpoint (route; default: the first black phone)")
+	mantelaOut := fs.String("mantela", "", "where render writes mantela.json (default: DIR/mantela.json)")
+	var network networkFlags
+	network.register(fs)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -113,11 +128,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, f := range files {
 			fmt.Fprintf(stdout, "wrote %s/%s\n", *out, f.Name)
 		}
+		path := cmp.Or(*mantelaOut, filepath.Join(*out, "mantela.json"))
+		if err := writeMantela(s, path); err != nil {
+			fmt.Fprintf(stderr, "ari-app render: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", path)
 		return 0
 	case "route":
 		return showRoutes(s, *from, fs.Args(), stdout, stderr)
 	}
-	return serve(ctx, s, log)
+	return serve(ctx, s, network, log)
 }
 
 // showRoutes prints the router's decision for each number.
@@ -170,10 +191,20 @@ func onOff(b bool) string {
 // serve runs the ARI application, its HTTP API and the FastAGI route
 // handler until ctx ends, then drains: live calls may finish (bounded by
 // ari.drain_timeout) while new ones take the dialplan's fallback.
-func serve(ctx context.Context, s *site.Site, log *slog.Logger) int {
-	router, err := route.New(s)
+func serve(ctx context.Context, s *site.Site, network networkFlags, log *slog.Logger) int {
+	dir, err := directory.New(s, network.config(log))
+	if err != nil {
+		log.Error("cannot build the Mantela directory", "err", err)
+		return 1
+	}
+	router, err := route.New(s, route.WithDirectory(dir), route.WithMaxHops(network.maxHops))
 	if err != nil {
 		log.Error("cannot build the router", "err", err)
+		return 1
+	}
+	mantelaDoc, err := httpapi.MantelaDocument(dir.Document())
+	if err != nil {
+		log.Error("cannot publish mantela.json", "err", err)
 		return 1
 	}
 	cfg := call.ConfigFromSite(s)
@@ -208,12 +239,15 @@ func serve(ctx context.Context, s *site.Site, log *slog.Logger) int {
 	api := httpapi.New(source, httpapi.Health{
 		Connected: stream.Connected, Version: func() string { return version.Load().(string) }, Started: time.Now(),
 	}, metrics)
+	api.Handle("GET "+httpapi.MantelaPath, mantelaDoc)
+	api.Handle("GET /mantela/status", httpapi.MantelaStatus(dir))
+	api.Handle("GET /routes", httpapi.Routes(dir))
 
 	// The loop outlives ctx so that draining can still handle events.
 	loopCtx, stopLoop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopLoop()
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 5)
 	run := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -226,6 +260,9 @@ func serve(ctx context.Context, s *site.Site, log *slog.Logger) int {
 	run("call loop", func() error { return app.Run(loopCtx) })
 	run("ARI events", func() error { return stream.Run(loopCtx, versionProbe{app, rest, &version, log}) })
 	run("FastAGI", func() error { return fastagi.NewServer(router, log).ListenAndServe(loopCtx, s.ARI.FastAGI) })
+	// A fetch problem is logged and shown in /mantela/status; it never
+	// stops routing, which keeps the last good view.
+	run("Mantela", func() error { return dir.Run(loopCtx) })
 	httpSrv := &http.Server{Addr: s.ARI.API, Handler: api, ReadHeaderTimeout: 5 * time.Second}
 	run("HTTP API", httpSrv.ListenAndServe)
 	log.Info("kurodenwa ari-app serving", "ari", ariURL, "app", s.ARI.App, "api", s.ARI.API, "fastagi", s.ARI.FastAGI)

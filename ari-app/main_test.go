@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +65,19 @@ func TestRender(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o640), st.Mode().Perm())
 
+	assert.Contains(t, out, "wrote "+dir+"/mantela.json")
+	data, err := os.ReadFile(filepath.Join(dir, "mantela.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"identifier": "6f1c8a52-0d2b-4a8e-9a55-3f0d1c2b7e41"`)
+
+	elsewhere := filepath.Join(t.TempDir(), "www", "mantela.json")
+	code, out, errOut = runCmd("render", "--site", example, "--out", dir, "--mantela", elsewhere)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "wrote "+elsewhere)
+	st, err = os.Stat(elsewhere)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm(), "published, no secret in it")
+
 	code, _, errOut = runCmd("render", "--site", example)
 	assert.Equal(t, 2, code)
 	assert.Contains(t, errOut, "--out DIR is required")
@@ -99,10 +115,16 @@ func TestServeStops(t *testing.T) {
 	t.Setenv("KURODENWA_ARI_FASTAGI", addr)
 	t.Setenv("KURODENWA_ARI_API", api)
 	t.Setenv("KURODENWA_ARI_BIND", ari) // nothing answers there: the app keeps retrying
+	// The peer's document is unusable: reported, never fatal.
+	peer := httptest.NewServer(http.NotFoundHandler())
+	t.Cleanup(peer.Close)
+	t.Setenv("KURODENWA_PEERS_SHIBUYA_MANTELA", peer.URL+"/mantela.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var out, errOut bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve", "--site", example}, &out, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--site", example, "--state-dir", t.TempDir(), "--cost-model", "push"}, &out, &errOut)
+	}()
 	// Bounded wait until the handler accepts connections.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -118,6 +140,26 @@ func TestServeStops(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "no Asterisk: ARI is disconnected")
+
+	resp, err = http.Get("http://" + api + "/.well-known/mantela.json")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(body), `"preferredPrefix": [`)
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + api + "/mantela/status")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(body), "404 Not Found") && strings.Contains(string(body), `"cost_model": "push-button"`)
+	}, 10*time.Second, 20*time.Millisecond, "the fetch problem is reported")
+	resp, err = http.Get("http://" + api + "/routes?to=9203&ext=201")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "our own exchange is always known")
 	cancel()
 	select {
 	case code := <-done:

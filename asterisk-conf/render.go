@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+	"time"
 
 	"github.com/kurodenwa/kurodenwa/dialplan"
 	"github.com/kurodenwa/kurodenwa/internal/site"
@@ -124,7 +125,7 @@ type twilioView struct {
 
 type phoneView struct {
 	Name, Comment, Context, DisplayName, Number, SIPUser, Password string
-	MaxContacts, BusyAt                                            int
+	MaxContacts, BusyAt, Qualify                                   int
 	MaxContactsWhy                                                 string
 	SetVars                                                        []string
 }
@@ -182,6 +183,7 @@ func pjsipView(s *site.Site) map[string]any {
 		p := phoneView{
 			Name: e.Endpoint(), Context: dialplan.ContextFor(e), DisplayName: e.DisplayName, Number: e.Number,
 			SIPUser: e.SIPUser, Password: e.Password, MaxContacts: e.MaxContacts, BusyAt: 1,
+			Qualify:        int(e.QualifyFrequency / time.Second),
 			MaxContactsWhy: "several devices may register (phone and desktop); the newest replaces the oldest",
 		}
 		if e.Kind == site.KindBlackPhone {

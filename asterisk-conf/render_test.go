@@ -186,7 +186,12 @@ func TestDialplanSafety(t *testing.T) {
 	text := string(ext.Data)
 	dials := regexp.MustCompile(`(?m)^[^;]*\bDial\((.*)\)`).FindAllStringSubmatch(text, -1)
 	require.Len(t, dials, 1)
-	assert.Equal(t, "${KD_DIAL},${KD_TIMEOUT},g", dials[0][1])
+	assert.Equal(t, "${KD_DIAL},${KD_TIMEOUT},${LOCAL(options)}", dials[0][1])
+	// The options are g, plus the pre-dial handler of peer legs.
+	options := regexp.MustCompile(`Set\(LOCAL\(options\)=([^)]*(?:\)\))?)`).FindAllStringSubmatch(text, -1)
+	require.Len(t, options, 2)
+	assert.Equal(t, "g", options[0][1])
+	assert.Equal(t, "gb(kd-peer-headers^s^1(${KD_HOPS}))", options[1][1])
 	for _, line := range strings.Split(text, "\n") {
 		code, _, _ := strings.Cut(line, ";")
 		if strings.Contains(code, "${EXTEN}") {

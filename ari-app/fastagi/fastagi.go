@@ -1,9 +1,10 @@
 // Package fastagi serves the dialplan-only route handler: when the ARI
 // application is not connected, the dialplan asks
 //
-//	AGI(agi://127.0.0.1:4573/route,${CHANNEL(endpoint)},${dialled})
+//	AGI(agi://127.0.0.1:4573/route,${CHANNEL(endpoint)},${dialled}[,${hops},${max_forwards}])
 //
-// and dials what the answer names. The number analysis is package route's,
+// and dials what the answer names. On calls from peers the dialplan passes
+// the X-Kurodenwa-Hops and Max-Forwards headers it received (route.ParseHops). The number analysis is package route's,
 // the same as the ARI application's.
 package fastagi
 
@@ -34,6 +35,9 @@ const (
 	VarCause    = "KD_CAUSE"    // Q.850 cause of a rejection
 	VarTone     = "KD_TONE"     // tone of a rejection
 	VarReason   = "KD_REASON"   // why, for the log
+	// VarHops is the hop count to send on a peer leg (route.HopsHeader),
+	// empty for other routes; the dialplan's pre-dial handler adds it.
+	VarHops = "KD_HOPS"
 )
 
 // Router is the number analysis the handler asks.
@@ -133,7 +137,8 @@ func parseRequest(vars map[string]string) (route.Request, error) {
 	if endpoint == "" {
 		return route.Request{}, fmt.Errorf("route: argument 1 (the calling endpoint) is missing")
 	}
-	return route.Request{Endpoint: endpoint, Dialled: dialled}, nil
+	return route.Request{Endpoint: route.EndpointOf(endpoint), Dialled: dialled,
+		Hops: route.ParseHops(vars["agi_arg_3"], vars["agi_arg_4"])}, nil
 }
 
 // reply sets the decision's channel variables; a decision is never partly
@@ -147,6 +152,10 @@ func (s *Server) reply(log *slog.Logger, a *agi.AGI, d route.Decision) {
 		{VarCause, ""},
 		{VarTone, d.Tone},
 		{VarReason, d.Reason},
+		{VarHops, ""},
+	}
+	if d.Kind == route.Peer && d.Hops > 0 {
+		vars[7][1] = strconv.Itoa(d.Hops)
 	}
 	if d.Timeout > 0 {
 		vars[1][1] = strconv.Itoa(int(d.Timeout / time.Second))

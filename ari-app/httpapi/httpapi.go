@@ -1,5 +1,7 @@
 // Package httpapi is the ARI application's HTTP server, on 127.0.0.1 by
-// default: GET /health, GET /calls, GET /calls/{id} and GET /metrics.
+// default: GET /health, GET /calls, GET /calls/{id} and GET /metrics, and,
+// added with Handle, GET /.well-known/mantela.json, GET /mantela/status and
+// GET /routes.
 package httpapi
 
 import (

@@ -319,6 +319,8 @@ func (a *App) Event(ctx context.Context, e ari.Event) {
 	if !ok {
 		return
 	}
+	a.log.Debug("event", "type", e.GetType(), "channel", ev.Channel, "args", ev.Args, "replace", ev.ReplaceChannel,
+		"endpoint", ev.Endpoint, "state", ev.State.String(), "dial_status", ev.DialStatus, "transferee", ev.Transferee)
 	a.post(ctx, input{event: &ev})
 }
 

@@ -223,13 +223,9 @@ func TestReconnectReconciles(t *testing.T) {
 	assert.Equal(t, "hangup lost1 16", f.waitFor(t, "hangup lost1"))
 }
 
-func TestEndpointOf(t *testing.T) {
-	for name, want := range map[string]string{
-		"PJSIP/blackphone-0000002a":  "blackphone",
-		"PJSIP/peer-shibuya-0000001": "peer-shibuya",
-		"Local/201@from-twilio;2":    "",
-		"PJSIP/":                     "",
-	} {
-		assert.Equal(t, want, EndpointOf(name), name)
-	}
+func TestStasisArgsNameTheTransferer(t *testing.T) {
+	assert.Equal(t, []string{"outbound", "linphone", "203"}, stasisArgs([]string{"outbound", "PJSIP/linphone-00000000", "203"}))
+	assert.Equal(t, []string{"outbound", "blackphone", "201"}, stasisArgs([]string{"outbound", "blackphone", "201"}))
+	assert.Equal(t, "", EndpointOf("blackphone"), "an endpoint name is no channel name")
+	assert.Equal(t, "blackphone", EndpointOf("PJSIP/blackphone-0000002a"))
 }

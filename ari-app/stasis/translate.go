@@ -8,6 +8,7 @@ import (
 
 	"github.com/kurodenwa/kurodenwa/ari-app/asterisk"
 	"github.com/kurodenwa/kurodenwa/ari-app/call"
+	"github.com/kurodenwa/kurodenwa/internal/route"
 )
 
 // translate turns an ARI event into the engine's event; ok is false for
@@ -15,8 +16,11 @@ import (
 func translate(e ari.Event) (call.Event, bool) {
 	switch e := e.(type) {
 	case *ari.StasisStart:
+		// The engine reads three arguments; the hop count of a peer's call
+		// reaches it once call.Event carries one.
+		args, _ := splitHops(e.Args)
 		return call.Event{
-			Kind: call.EventStasisStart, At: at(e.Timestamp), Channel: e.Channel.ID, Args: e.Args,
+			Kind: call.EventStasisStart, At: at(e.Timestamp), Channel: e.Channel.ID, Args: stasisArgs(args),
 			Endpoint: EndpointOf(e.Channel.Name), CallerNumber: callerNumber(e.Channel),
 			State: call.ParseChannelState(e.Channel.State), ReplaceChannel: e.ReplaceChannel.ID,
 		}, true
@@ -69,17 +73,22 @@ func callerNumber(c ari.ChannelData) string {
 	return c.Caller.Number
 }
 
-// EndpointOf takes the PJSIP endpoint from a channel name such as
-// "PJSIP/blackphone-0000002a"; other technologies give "".
+// EndpointOf takes the PJSIP endpoint from a channel name.
 func EndpointOf(name string) string {
-	rest, ok := strings.CutPrefix(name, "PJSIP/")
-	if !ok {
-		return ""
+	if !strings.Contains(name, "/") {
+		return "" // not a channel name
 	}
-	if i := strings.LastIndexByte(rest, '-'); i > 0 {
-		return rest[:i]
+	return route.EndpointOf(name)
+}
+
+// stasisArgs reduces a channel name given as the calling endpoint (a blind
+// transfer's transferer, from BLINDTRANSFER) to the endpoint.
+func stasisArgs(args []string) []string {
+	if len(args) >= 2 && strings.Contains(args[1], "/") {
+		args = append([]string(nil), args...)
+		args[1] = route.EndpointOf(args[1])
 	}
-	return rest
+	return args
 }
 
 // channelInfo and bridgeInfo describe what a reconnect found.

@@ -72,11 +72,25 @@ type Spec struct {
 // applying defaults and then environment overrides. It returns every
 // problem found, each naming its key; T is nil when there are any.
 func Decode[T any](data []byte, spec Spec, opts Options) (*T, Problems) {
+	out, _, probs := DecodeWith[T](data, spec, opts)
+	return out, probs
+}
+
+// Loaded tells what a decoded file said, for defaults that depend on it.
+type Loaded struct{ v *viper.Viper }
+
+// IsSet reports whether the file, a default or the environment set key.
+func (l Loaded) IsSet(key string) bool { return l.v != nil && l.v.IsSet(key) }
+
+// DecodeWith is Decode that also returns what was set. Map levels of T
+// (map[string]struct) take any entry name; the environment can override
+// the keys of entries the file declares, not add entries.
+func DecodeWith[T any](data []byte, spec Spec, opts Options) (*T, Loaded, Problems) {
 	opts = opts.WithDefaults()
 	v := viper.New()
 	v.SetConfigType("yaml")
 	if err := v.ReadConfig(strings.NewReader(string(data))); err != nil {
-		return nil, Problems{{Key: "(file)", Msg: "not valid YAML: " + err.Error()}}
+		return nil, Loaded{}, Problems{{Key: "(file)", Msg: "not valid YAML: " + err.Error()}}
 	}
 	root := buildSchema(reflect.TypeFor[T]())
 	var probs Problems
@@ -91,12 +105,12 @@ func Decode[T any](data []byte, spec Spec, opts Options) (*T, Problems) {
 		}
 	}
 	if len(probs) > 0 {
-		return nil, probs.Sorted()
+		return nil, Loaded{}, probs.Sorted()
 	}
 	for k, val := range spec.Defaults {
 		v.SetDefault(k, val)
 	}
-	for _, k := range root.leaves("") {
+	for _, k := range root.leaves(v, "") {
 		if val, ok := opts.LookupEnv(EnvName(k)); ok {
 			v.Set(k, val)
 		}
@@ -107,9 +121,9 @@ func Decode[T any](data []byte, spec Spec, opts Options) (*T, Problems) {
 		mapstructure.StringToSliceHookFunc(","),
 	)))
 	if err != nil {
-		return nil, decodeProblems(err).Sorted()
+		return nil, Loaded{}, decodeProblems(err).Sorted()
 	}
-	return &out, nil
+	return &out, Loaded{v: v}, nil
 }
 
 // decodeProblems turns mapstructure's joined errors into one per key.
@@ -139,18 +153,24 @@ func decodeProblems(err error) Problems {
 	return probs
 }
 
-// schema is the key tree of a struct type (maps are not supported: the
-// configs that use this package have fixed keys).
+// schema is the key tree of a struct type: struct fields by name, or (for a
+// map) any name. A level is never both.
 type schema struct {
-	fields map[string]*schema
-	leaf   bool
+	fields  map[string]*schema
+	anyName *schema
+	leaf    bool
 }
 
 func buildSchema(t reflect.Type) *schema {
 	if t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct {
+	switch {
+	case t.Kind() == reflect.Map && t.Elem().Kind() == reflect.Struct:
+		return &schema{anyName: buildSchema(t.Elem())}
+	case t.Kind() == reflect.Map:
+		return &schema{anyName: &schema{leaf: true}}
+	case t.Kind() != reflect.Struct:
 		return &schema{leaf: true}
 	}
 	n := &schema{fields: map[string]*schema{}}
@@ -165,29 +185,45 @@ func buildSchema(t reflect.Type) *schema {
 	return n
 }
 
+// lookup walks a dotted key down the schema; linear in the key's length.
 func (n *schema) lookup(key string) *schema {
 	for _, part := range strings.Split(key, ".") {
-		if n.leaf {
+		switch {
+		case n.leaf:
 			return nil
+		case n.anyName != nil:
+			n = n.anyName
+		default:
+			n = n.fields[part]
 		}
-		if n = n.fields[part]; n == nil {
+		if n == nil {
 			return nil
 		}
 	}
 	return n
 }
 
-func (n *schema) leaves(prefix string) []string {
-	if n.leaf {
-		return []string{prefix}
+// leaves lists every key an environment variable may set, expanding each
+// map level to the entry names v holds there.
+func (n *schema) leaves(v *viper.Viper, prefix string) []string {
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
 	}
 	var out []string
-	for name, c := range n.fields {
-		k := name
-		if prefix != "" {
-			k = prefix + "." + name
+	switch {
+	case n.leaf:
+		return []string{prefix}
+	case n.anyName != nil:
+		for name := range v.GetStringMap(prefix) {
+			out = append(out, n.anyName.leaves(v, join(name))...)
 		}
-		out = append(out, c.leaves(k)...)
+	default:
+		for name, c := range n.fields {
+			out = append(out, c.leaves(v, join(name))...)
+		}
 	}
 	sort.Strings(out)
 	return out

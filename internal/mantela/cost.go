@@ -43,14 +43,23 @@ func (m CostModel) Unit() string {
 	return "ms"
 }
 
-// ParseCostModel reads the name String returns.
+// ParseCostModel reads the name String returns, or a short name: push,
+// pulse10, pulse20 (hops is both).
 func ParseCostModel(name string) (CostModel, error) {
 	for model := PushButton; model <= HopCount; model++ {
 		if model.String() == name {
 			return model, nil
 		}
 	}
-	return 0, fmt.Errorf("mantela: unknown cost model %q", name)
+	switch name {
+	case "push":
+		return PushButton, nil
+	case "pulse10":
+		return Pulse10PPS, nil
+	case "pulse20":
+		return Pulse20PPS, nil
+	}
+	return 0, fmt.Errorf("mantela: unknown cost model %q (push, pulse10, pulse20 or hops)", name)
 }
 
 func (m CostModel) valid() bool {

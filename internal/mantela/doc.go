@@ -12,4 +12,6 @@
 //     and Refresher repeats the walk on a schedule.
 //   - Graph composes the number to dial from one exchange to an extension on
 //     another and finds the cheapest one under a CostModel.
+//
+// FromSite writes kurodenwa's own document from its site file.
 package mantela

@@ -36,6 +36,8 @@ type Graph struct {
 	nodes        []graphNode
 	byIdentifier map[string]int32
 	byPrefix     map[string][]int32
+	// longestPrefix bounds the search in PrefixMatches.
+	longestPrefix int
 }
 
 type graphNode struct {
@@ -86,6 +88,7 @@ func NewGraph(docs []*Document) *Graph {
 		for _, prefix := range doc.AboutMe.PreferredPrefix {
 			if prefix != "" && !slices.Contains(g.byPrefix[prefix], index) {
 				g.byPrefix[prefix] = append(g.byPrefix[prefix], index)
+				g.longestPrefix = max(g.longestPrefix, len(prefix))
 			}
 		}
 		node.selfPrefixes = doc.SelfPrefixes()
@@ -201,9 +204,30 @@ type Path struct {
 // passed through; exchanges marked unavailable can be neither (the origin
 // excepted, since the call starts there).
 func (g *Graph) Route(from, to, extension string, model CostModel) (Path, error) {
+	return g.RouteAvoiding(from, to, extension, model, nil)
+}
+
+// RouteAvoiding is Route with exchanges the path must not enter, named by
+// identifier: those a call already came through, so that it does not
+// return there. Unknown identifiers are ignored; avoiding the origin has no
+// effect, avoiding the target leaves no route.
+func (g *Graph) RouteAvoiding(from, to, extension string, model CostModel, avoid []string) (Path, error) {
 	req, err := g.prepare(from, to, extension, model)
 	if err != nil {
 		return Path{}, err
+	}
+	for _, identifier := range avoid {
+		index, ok := g.byIdentifier[identifier]
+		if !ok || index == req.origin {
+			continue
+		}
+		if index == req.target {
+			return Path{}, fmt.Errorf("mantela: route from %s to %s: the target is to be avoided: %w", from, to, ErrNoRoute)
+		}
+		if req.avoid == nil {
+			req.avoid = make([]bool, len(g.nodes))
+		}
+		req.avoid[index] = true
 	}
 	if req.origin == req.target {
 		return g.trivialPath(req), nil
@@ -263,6 +287,8 @@ type routeRequest struct {
 	extension      string
 	extensionCost  int64
 	model          CostModel
+	// avoid marks exchanges the search must not enter; nil for none.
+	avoid []bool
 }
 
 func (g *Graph) prepare(from, to, extension string, model CostModel) (routeRequest, error) {
@@ -285,6 +311,35 @@ func (g *Graph) prepare(from, to, extension string, model CostModel) (routeReque
 		return routeRequest{}, fmt.Errorf("mantela: route to %s: %w", to, ErrExchangeUnavailable)
 	}
 	return routeRequest{origin: origin, target: target, extension: extension, extensionCost: extensionCost, model: model}, nil
+}
+
+// PrefixMatch is an exchange whose preferred prefix begins a dialled
+// number.
+type PrefixMatch struct {
+	Prefix string
+	// Identifiers lists every exchange preferring Prefix; more than one
+	// makes the prefix ambiguous.
+	Identifiers []string
+	// Rest is what follows the prefix: the extension, if the match is right.
+	Rest string
+}
+
+// PrefixMatches lists the preferred prefixes that begin digits and leave at
+// least one digit after them, longest first.
+func (g *Graph) PrefixMatches(digits string) []PrefixMatch {
+	var matches []PrefixMatch
+	for n := min(len(digits)-1, g.longestPrefix); n > 0; n-- {
+		indexes, ok := g.byPrefix[digits[:n]]
+		if !ok {
+			continue
+		}
+		identifiers := make([]string, len(indexes))
+		for i, index := range indexes {
+			identifiers[i] = g.nodes[index].identifier
+		}
+		matches = append(matches, PrefixMatch{Prefix: digits[:n], Identifiers: identifiers, Rest: digits[n:]})
+	}
+	return matches
 }
 
 // resolve finds an exchange by identifier, then by preferred prefix.
@@ -376,7 +431,7 @@ func (g *Graph) search(req routeRequest, firstPeer int32) *searchState {
 			if u == req.origin && firstPeer != noRestriction && edge.to != firstPeer {
 				continue
 			}
-			if edge.cost[req.model] < 0 || done[edge.to] {
+			if edge.cost[req.model] < 0 || done[edge.to] || (req.avoid != nil && req.avoid[edge.to]) {
 				continue
 			}
 			cost := s.cost[u] + hopCost + edge.cost[req.model]

@@ -84,6 +84,11 @@ func TestParseCostModel(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, model, parsed)
 	}
+	for alias, model := range map[string]CostModel{"push": PushButton, "pulse10": Pulse10PPS, "pulse20": Pulse20PPS, "hops": HopCount} {
+		parsed, err := ParseCostModel(alias)
+		require.NoError(t, err)
+		assert.Equal(t, model, parsed, alias)
+	}
 	_, err := ParseCostModel("rotary")
 	assert.Error(t, err)
 	assert.Equal(t, "ms", Pulse10PPS.Unit())
@@ -303,4 +308,59 @@ func TestNewGraphDuplicatesAndNil(t *testing.T) {
 	path, err := graph.Route("A", "B", "1", PushButton)
 	require.NoError(t, err)
 	assert.Equal(t, "11", path.Number, "the first document for an identifier wins")
+}
+
+func TestRouteAvoiding(t *testing.T) {
+	// A reaches T through B (cheap) or C; B and C also reach each other.
+	docs := []*Document{
+		exchangeDoc("A", "0", peer("B", "1"), peer("C", "2")),
+		exchangeDoc("B", "9", peer("T", "1"), peer("C", "3")),
+		exchangeDoc("C", "9", peer("T", "22"), peer("B", "3")),
+		exchangeDoc("T", "9"),
+	}
+	graph := NewGraph(docs)
+	tests := []struct {
+		name       string
+		avoid      []string
+		wantNumber string
+		wantErr    error
+	}{
+		{name: "nothing avoided", wantNumber: "191100"},
+		{name: "first peer avoided", avoid: []string{"B"}, wantNumber: "2922100"},
+		{name: "both middles avoided", avoid: []string{"B", "C"}, wantErr: ErrNoRoute},
+		{name: "target avoided", avoid: []string{"T"}, wantErr: ErrNoRoute},
+		{name: "origin and unknown ignored", avoid: []string{"A", "Z"}, wantNumber: "191100"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path, err := graph.RouteAvoiding("A", "T", "100", PushButton, tt.avoid)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			checkPath(t, path)
+			assert.Equal(t, tt.wantNumber, path.Number)
+			for _, hop := range path.Hops[1:] {
+				assert.NotContains(t, tt.avoid, hop.Identifier)
+			}
+		})
+	}
+}
+
+func TestPrefixMatches(t *testing.T) {
+	b := exchangeDoc("B", "0")
+	b.AboutMe.PreferredPrefix = []string{"0150", "150"}
+	c := exchangeDoc("C", "0")
+	c.AboutMe.PreferredPrefix = []string{"01", "150"}
+	graph := NewGraph([]*Document{b, c})
+
+	assert.Equal(t, []PrefixMatch{
+		{Prefix: "0150", Identifiers: []string{"B"}, Rest: "1234"},
+		{Prefix: "01", Identifiers: []string{"C"}, Rest: "501234"},
+	}, graph.PrefixMatches("01501234"))
+	assert.Equal(t, []PrefixMatch{{Prefix: "150", Identifiers: []string{"B", "C"}, Rest: "9"}}, graph.PrefixMatches("1509"))
+	assert.Empty(t, graph.PrefixMatches("150"), "a prefix alone leaves no extension")
+	assert.Empty(t, graph.PrefixMatches("777"))
+	assert.Empty(t, graph.PrefixMatches(""))
 }

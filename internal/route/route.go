@@ -39,10 +39,11 @@ func (k Kind) String() string {
 
 // Q.850 causes used in rejections.
 const (
-	CauseUnallocated   = 1  // no such number
-	CauseNoRoute       = 3  // no route to destination
-	CauseRejected      = 21 // call rejected (policy)
-	CauseInvalidNumber = 28 // invalid number format (incomplete)
+	CauseUnallocated     = 1  // no such number
+	CauseNoRoute         = 3  // no route to destination
+	CauseRejected        = 21 // call rejected (policy)
+	CauseExchangeRouting = 25 // exchange routing error: ISUP's cause for an exhausted hop counter
+	CauseInvalidNumber   = 28 // invalid number format (incomplete)
 )
 
 // OriginClass is the kind of party that placed a call.
@@ -82,6 +83,9 @@ type Request struct {
 	Endpoint string
 	// Dialled is what the caller dialled (the Request-URI user part).
 	Dialled string
+	// Hops counts the exchange-to-exchange links the call has crossed
+	// before reaching us (see ParseHops); 0 for calls from our own phones.
+	Hops int
 }
 
 // Decision is the answer: where the call goes, or why it does not.
@@ -107,6 +111,12 @@ type Decision struct {
 	CallerID string
 	// Transit is set when a peer's call passes through us by our hop prefix.
 	Transit bool
+	// Hops is the value of the hop header (HopsHeader) to send on the peer
+	// leg (Peer): the request's Hops plus this link.
+	Hops int
+	// Via lists, for a route found in the Directory, the identifiers of the
+	// exchanges the call will pass, from the first peer to the target.
+	Via []string
 	// Cause and Tone say how to refuse (Reject).
 	Cause int
 	Tone  string
@@ -138,6 +148,9 @@ const maxDialled = 32
 // concurrent use.
 type Router struct {
 	site       *site.Site
+	directory  Directory // nil: no routes beyond the peers
+	maxHops    int
+	peerByID   map[string]string      // peer identifier → peer name
 	byNumber   map[string]string      // extension and ring group numbers → name
 	targets    map[string]localTarget // extensions and ring groups by name
 	prefixes   []peerPrefix           // longest first
@@ -157,12 +170,14 @@ type peerPrefix struct {
 }
 
 // New builds a router from a validated site.
-func New(s *site.Site) (*Router, error) {
+func New(s *site.Site, opts ...Option) (*Router, error) {
 	if s == nil {
 		return nil, fmt.Errorf("route: no site")
 	}
 	r := &Router{
 		site:       s,
+		maxHops:    DefaultMaxHops,
+		peerByID:   map[string]string{},
 		byNumber:   map[string]string{},
 		targets:    map[string]localTarget{},
 		dids:       map[string]string{},
@@ -186,6 +201,9 @@ func New(s *site.Site) (*Router, error) {
 	}
 	for name, p := range s.Peers {
 		r.prefixes = append(r.prefixes, peerPrefix{prefix: p.Prefix, peer: name})
+		if p.Identifier != "" {
+			r.peerByID[p.Identifier] = name
+		}
 	}
 	sort.Slice(r.prefixes, func(i, j int) bool {
 		a, b := r.prefixes[i], r.prefixes[j]
@@ -196,6 +214,9 @@ func New(s *site.Site) (*Router, error) {
 	})
 	for _, d := range s.Twilio.DIDs {
 		r.dids[d.Number] = d.Destination
+	}
+	for _, opt := range opts {
+		opt(r)
 	}
 	return r, nil
 }
@@ -221,7 +242,7 @@ func (r *Router) OriginOf(endpoint string) Origin {
 // is a Reject decision with a cause, a tone and a reason.
 func (r *Router) Route(req Request) Decision {
 	o := r.OriginOf(req.Endpoint)
-	d := r.route(o, req.Dialled)
+	d := r.limitHops(r.route(o, req.Dialled), max(req.Hops, 0))
 	d.Origin = o
 	return d
 }
@@ -288,7 +309,14 @@ func (r *Router) fromExtension(digits string) Decision {
 	if d, ok := r.peer(digits, ""); ok {
 		return d
 	}
-	return r.pstn(digits, "")
+	d := r.pstn(digits, "")
+	if d.Kind == PSTN {
+		return d
+	}
+	if beyond, ok := r.beyondPeers(digits, ""); ok {
+		return beyond
+	}
+	return d
 }
 
 func (r *Router) fromPeer(peer, digits string) Decision {
@@ -329,8 +357,18 @@ func (r *Router) transit(from string, p site.Peer, rest string) Decision {
 	if d, ok := r.peerLoop(rest, from); ok {
 		return d
 	}
-	if p.AllowPSTN && r.site.Twilio.Enabled {
-		return r.pstn(rest, from)
+	pstnAllowed := p.AllowPSTN && r.site.Twilio.Enabled
+	var pstn Decision
+	if pstnAllowed {
+		if pstn = r.pstn(rest, from); pstn.Kind == PSTN {
+			return pstn
+		}
+	}
+	if d, ok := r.beyondPeers(rest, from); ok {
+		return d
+	}
+	if pstnAllowed {
+		return pstn
 	}
 	return reject(CauseUnallocated, "%s matches no extension or peer of this exchange", rest)
 }

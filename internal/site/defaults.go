@@ -80,4 +80,5 @@ func japanNationalLengths() map[string]int {
 const (
 	defaultMemberTimeout    = 20 * time.Second
 	defaultSoftphoneContact = 2
+	defaultQualify          = 30 * time.Second
 )

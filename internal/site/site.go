@@ -180,6 +180,10 @@ type Extension struct {
 	// a second registration would steal its calls).
 	MaxContacts int  `mapstructure:"max_contacts"`
 	Public      bool `mapstructure:"public"` // listed in mantela.json
+	// QualifyFrequency is how often Asterisk sends OPTIONS to the phone
+	// (keeping NAT bindings open and its state known); 0 sends none, for
+	// phones that do not answer them while asleep.
+	QualifyFrequency time.Duration `mapstructure:"qualify_frequency"`
 }
 
 // Ring group strategies.

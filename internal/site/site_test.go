@@ -134,7 +134,7 @@ func TestValidationErrors(t *testing.T) {
 		{"scalar where a mapping belongs", replace("extensions:\n  blackphone:", "extensions:\n  stray: 5\n  blackphone:"), nil,
 			[]string{"extensions.stray: must be a mapping"}},
 		{"secret written in the file", replace("    sip_user: blackphone", "    sip_user: blackphone\n    password: Hunter2Hunter2"), nil,
-			[]string{"extensions.blackphone.password: secrets must not be written in the site file; set KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD"}},
+			[]string{"extensions.blackphone.password: secrets must not be written in the file; set KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD"}},
 		{"missing secret", nil, map[string]string{"KURODENWA_TWILIO_PASSWORD": ""},
 			[]string{"twilio.password: missing secret: set the environment variable KURODENWA_TWILIO_PASSWORD"}},
 		{"weak password", nil, map[string]string{"KURODENWA_ARI_PASSWORD": "password"},
@@ -237,7 +237,7 @@ func TestPeerAsSIPURI(t *testing.T) {
 func TestBadYAML(t *testing.T) {
 	_, err := Parse([]byte("exchange: [unclosed"), "broken.yaml", env{}.opts())
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "broken.yaml: not a valid YAML site file")
+	assert.Contains(t, err.Error(), "broken.yaml: 1 problem(s):\n  (file): not valid YAML")
 }
 
 func TestEnvName(t *testing.T) {

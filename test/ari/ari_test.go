@@ -34,6 +34,8 @@ type pbx struct {
 	env     []string
 	bin     string
 	app     *process
+	// stateDir keeps the app's Mantela cache across its restarts.
+	stateDir string
 }
 
 var secrets = map[string]string{
@@ -69,6 +71,14 @@ func startPBX(t *testing.T, extraEnv ...string) *pbx {
 		"KURODENWA_EXCHANGE_NAT_EXTERNAL_MEDIA_ADDRESS":     "192.0.2.1",
 		"KURODENWA_PEERS_MINATO_HOST":                       "192.0.2.20",
 		"KURODENWA_EXCHANGE_MOH_DIRECTORY":                  t.TempDir(),
+		// sipp's phones take a qualify OPTIONS for a first call and then
+		// refuse the real INVITE: ask them nothing.
+		"KURODENWA_EXTENSIONS_BLACKPHONE_QUALIFY_FREQUENCY": "0s",
+		"KURODENWA_EXTENSIONS_LINPHONE_QUALIFY_FREQUENCY":   "0s",
+		"KURODENWA_EXTENSIONS_AGEPHONE_QUALIFY_FREQUENCY":   "0s",
+		// Nothing listens there: the Mantela fetch fails at once, on
+		// loopback, and is only logged.
+		"KURODENWA_PEERS_SHIBUYA_MANTELA": "http://127.0.0.1:1/mantela.json",
 	}
 	for k, v := range secrets {
 		env[k] = v
@@ -84,6 +94,7 @@ func startPBX(t *testing.T, extraEnv ...string) *pbx {
 	p.ast = asterisktest.Start(t, files)
 
 	p.bin = filepath.Join(t.TempDir(), "ari-app")
+	p.stateDir = t.TempDir()
 	build := exec.Command("go", "build", "-o", p.bin, "../../ari-app")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build ari-app: %s", out)
@@ -98,7 +109,8 @@ func startPBX(t *testing.T, extraEnv ...string) *pbx {
 // startApp starts ari-app and waits until it is connected to ARI.
 func (p *pbx) startApp(t *testing.T) {
 	t.Helper()
-	p.app = startProcess(t, "ari-app", append(os.Environ(), p.env...), p.bin, "serve", "--site", example, "--log-level", "debug")
+	p.app = startProcess(t, "ari-app", append(os.Environ(), p.env...), p.bin, "serve", "--site", example, "--log-level", "debug",
+		"--state-dir", p.stateDir)
 	p.waitConnected(t, p.app)
 }
 
@@ -259,6 +271,26 @@ func TestRestartedAppAdoptsTalkingCall(t *testing.T) {
 		return !live && c.Direction == "adopted" && c.Result == "completed"
 	})
 	assert.Contains(t, p.ast.CLI(t, "core show channels count"), "0 active calls", "no leg left half up")
+}
+
+// A softphone in a call with the black phone transfers it to AGEphone with
+// a blind REFER: Asterisk carries the transfer out and the black phone ends
+// up talking to AGEphone.
+func TestSoftphoneBlindTransfer(t *testing.T) {
+	p := startPBX(t)
+	bport, aport := asterisktest.FreePort(t), asterisktest.FreePort(t)
+	p.register(t, "blackphone", secrets["KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD"], bport)
+	p.register(t, "agephone", secrets["KURODENWA_EXTENSIONS_AGEPHONE_PASSWORD"], aport)
+	black := sipp(t, "black phone answers", "-sf", "testdata/answer_then_bye.xml", "-s", "blackphone", "-aa", "-d", "8000",
+		"-p", fmt.Sprint(bport), "-mp", fmt.Sprint(asterisktest.FreePort(t)), p.target())
+	age := sipp(t, "agephone answers", "-sf", "testdata/answer_then_bye.xml", "-s", "agephone", "-aa", "-d", "2000",
+		"-p", fmt.Sprint(aport), "-mp", fmt.Sprint(asterisktest.FreePort(t)), p.target())
+	lin := sipp(t, "linphone transfers", "-sf", "testdata/blind_transfer.xml", "-s", "201", "-key", "caller", "linphone",
+		"-key", "target", "203", "-au", "linphone", "-ap", secrets["KURODENWA_EXTENSIONS_LINPHONE_PASSWORD"],
+		"-p", fmt.Sprint(asterisktest.FreePort(t)), "-mp", fmt.Sprint(asterisktest.FreePort(t)), p.target())
+	lin.mustSucceed(t, 30*time.Second, p)
+	age.mustSucceed(t, 30*time.Second, p) // AGEphone was rung, answered and hung up
+	black.mustSucceed(t, 30*time.Second, p)
 }
 
 // process is a child process in its own process group, killed with the
