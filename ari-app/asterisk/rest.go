@@ -1,9 +1,12 @@
 package asterisk
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -58,6 +61,15 @@ func NewRESTWith(c ari.Client, cfg RESTConfig) *REST {
 	}
 }
 
+// code is the HTTP status of a failed request, or 0.
+func code(err error) int {
+	var c interface{ Code() int }
+	if errors.As(err, &c) {
+		return c.Code()
+	}
+	return 0
+}
+
 // ErrNotFound reports a 404: the channel, bridge or playback is gone.
 var ErrNotFound = errors.New("not found")
 
@@ -72,7 +84,7 @@ func (r *REST) do(ctx context.Context, what string, f func() error) error {
 		if err == nil {
 			return nil
 		}
-		if native.CodeFromError(err) == http.StatusNotFound {
+		if code(err) == http.StatusNotFound {
 			return fmt.Errorf("%s: %w", what, ErrNotFound)
 		}
 		return fmt.Errorf("%s: %w", what, err)
@@ -159,26 +171,70 @@ func HangupReason(cause int) string {
 }
 
 // Dial creates a channel with a pre-assigned ID in the application and
-// dials it. The caller ID is set as CALLERID(num) before dialling.
-func (r *REST) Dial(ctx context.Context, id, endpoint, originator, callerID string, timeout time.Duration) error {
-	err := r.do(ctx, "create "+id, func() error {
-		_, err := r.client.Channel().Create(chanKey(id), ari.ChannelCreateRequest{
-			ChannelID: id, Endpoint: endpoint, App: r.app, AppArgs: "dialled", Originator: originator,
-		})
+// dials it. Its variables (caller ID, a peer's hop count) go in the create
+// request itself: set afterwards they race the channel's entry into
+// Stasis (409 "Channel not in a Stasis application"), and the library's
+// create has no variables. The dial waits out that entry the same way.
+func (r *REST) Dial(ctx context.Context, id, endpoint, originator string, vars map[string]string, timeout time.Duration) error {
+	body := map[string]any{"endpoint": endpoint, "app": r.app, "appArgs": "dialled", "channelId": id}
+	if originator != "" {
+		body["originator"] = originator
+	}
+	if len(vars) > 0 {
+		body["variables"] = vars
+	}
+	if err := r.do(ctx, "create "+id, func() error {
+		return r.post(ctx, "/channels/create", body)
+	}); err != nil {
 		return err
-	})
+	}
+	const attempts = 20
+	for i := 0; ; i++ {
+		err := r.do(ctx, "dial "+id, func() error { return r.client.Channel().Dial(chanKey(id), originator, timeout) })
+		if code(err) != http.StatusConflict || i == attempts-1 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("dial %s: %w", id, ctx.Err())
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// post makes a JSON POST the library cannot make.
+func (r *REST) post(ctx context.Context, path string, body any) error {
+	data, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	if callerID != "" {
-		if err := r.do(ctx, "set caller ID "+id, func() error {
-			return r.client.Channel().SetVariable(chanKey(id), "CALLERID(num)", callerID)
-		}); err != nil {
-			return err
-		}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base+path, bytes.NewReader(data))
+	if err != nil {
+		return err
 	}
-	return r.do(ctx, "dial "+id, func() error { return r.client.Channel().Dial(chanKey(id), originator, timeout) })
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(r.user, r.pwd)
+	resp, err := r.raw.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return &statusError{code: resp.StatusCode, text: fmt.Sprintf("%s: %s", resp.Status, bytes.TrimSpace(msg))}
+	}
+	return nil
 }
+
+// statusError is a non-2xx answer to a request made here; it carries its
+// code like the library's errors do.
+type statusError struct {
+	code int
+	text string
+}
+
+func (e *statusError) Error() string { return e.text }
+func (e *statusError) Code() int     { return e.code }
 
 // CreateBridge creates a bridge with a pre-assigned ID.
 func (r *REST) CreateBridge(ctx context.Context, id, typ string) error {

@@ -2,7 +2,9 @@ package asterisk
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -42,13 +44,6 @@ func TestRESTRequests(t *testing.T) {
 	ch.On("Hangup", key, "normal").Return(notFound{}).Once()
 	assert.ErrorIs(t, r.Hangup(ctx, "c1", 16), ErrNotFound, "a 404 is recognisable")
 
-	// Dial is create, caller ID, dial: in that order, with the pre-assigned ID.
-	dk := ari.NewKey(ari.ChannelKey, "kd-c2")
-	create := ch.On("Create", dk, ari.ChannelCreateRequest{ChannelID: "kd-c2", Endpoint: "PJSIP/+81312345678@twilio", App: "kurodenwa", AppArgs: "dialled", Originator: "c1"}).Return(nil, nil).Once()
-	setCID := ch.On("SetVariable", dk, "CALLERID(num)", "+815012345678").Return(nil).Once().NotBefore(create)
-	ch.On("Dial", dk, "c1", 60*time.Second).Return(nil).Once().NotBefore(setCID)
-	require.NoError(t, r.Dial(ctx, "kd-c2", "PJSIP/+81312345678@twilio", "c1", "+815012345678", 60*time.Second))
-
 	bk := ari.NewKey(ari.BridgeKey, "kd-b1")
 	br.On("Create", bk, "mixing", "kd-b1").Return(nil, nil).Once()
 	require.NoError(t, r.CreateBridge(ctx, "kd-b1", "mixing"))
@@ -61,15 +56,71 @@ func TestRESTRequests(t *testing.T) {
 	require.NoError(t, r.Play(ctx, "c1", "kd-p1", []string{"tone:busy;tonezone=jp"}))
 }
 
+// fakeCreate answers POST /ari/channels/create with status and records
+// each request body.
+func fakeCreate(t *testing.T, status int) (string, chan map[string]any) {
+	bodies := make(chan map[string]any, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost || req.URL.Path != "/ari/channels/create" {
+			http.NotFound(w, req)
+			return
+		}
+		if u, p, ok := req.BasicAuth(); !ok || u != "u" || p != "p" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var b map[string]any
+		_ = json.NewDecoder(req.Body).Decode(&b)
+		bodies <- b
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/ari", bodies
+}
+
+func restOn(t *testing.T, url string) (*REST, *arimocks.Channel) {
+	c := arimocks.NewClient(t)
+	ch := arimocks.NewChannel(t)
+	c.On("Channel").Return(ch).Maybe()
+	return NewRESTWith(c, RESTConfig{URL: url, App: "kurodenwa", User: "u", Password: "p", Timeout: 2 * time.Second}), ch
+}
+
+// Dial creates the channel with its variables in one request, then dials;
+// a 409 (not yet in Stasis) is waited out.
+func TestRESTDial(t *testing.T) {
+	url, bodies := fakeCreate(t, http.StatusOK)
+	r, ch := restOn(t, url)
+	dk := ari.NewKey(ari.ChannelKey, "kd-c2")
+	ch.On("Dial", dk, "c1", 60*time.Second).Return(conflict{}).Twice()
+	ch.On("Dial", dk, "c1", 60*time.Second).Return(nil).Once()
+	require.NoError(t, r.Dial(context.Background(), "kd-c2", "PJSIP/2680@peer-shibuya", "c1",
+		map[string]string{"CALLERID(num)": "201", "PJSIP_HEADER(add,X-Kurodenwa-Hops)": "1"}, 60*time.Second))
+	b := <-bodies
+	assert.Equal(t, "kd-c2", b["channelId"])
+	assert.Equal(t, "PJSIP/2680@peer-shibuya", b["endpoint"])
+	assert.Equal(t, "kurodenwa", b["app"])
+	assert.Equal(t, "c1", b["originator"])
+	assert.Equal(t, map[string]any{"CALLERID(num)": "201", "PJSIP_HEADER(add,X-Kurodenwa-Hops)": "1"}, b["variables"])
+}
+
 func TestRESTCreateFailureStopsDial(t *testing.T) {
-	r, _, ch, _ := mocks(t)
-	dk := ari.NewKey(ari.ChannelKey, "kd-c9")
-	ch.On("Create", dk, mock.Anything).Return(nil, errors.New("Non-2XX response: 500 Internal Server Error")).Once()
-	err := r.Dial(context.Background(), "kd-c9", "PJSIP/blackphone", "c1", "", time.Minute)
+	url, _ := fakeCreate(t, http.StatusInternalServerError)
+	r, ch := restOn(t, url)
+	err := r.Dial(context.Background(), "kd-c9", "PJSIP/blackphone", "c1", nil, time.Minute)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "create kd-c9")
 	ch.AssertNotCalled(t, "Dial", mock.Anything, mock.Anything, mock.Anything)
+
+	url, _ = fakeCreate(t, http.StatusNotFound)
+	r, _ = restOn(t, url)
+	assert.ErrorIs(t, r.Dial(context.Background(), "kd-c9", "PJSIP/nobody", "", nil, time.Minute), ErrNotFound)
 }
+
+// conflict is the library's error for a 409.
+type conflict struct{}
+
+func (conflict) Error() string { return "Non-2XX response: 409 Conflict" }
+func (conflict) Code() int     { return 409 }
 
 // A request that never returns is cut at the deadline: the library gives
 // requests no context of their own.

@@ -21,9 +21,10 @@ const (
 	// CmdDial: POST /channels/create with channelId Channel, endpoint
 	// Endpoint (an Asterisk dial string such as PJSIP/blackphone or
 	// PJSIP/+81312345678@twilio), originator Originator and caller ID
-	// CallerID (as the CALLERID(num) variable), then POST
-	// /channels/{Channel}/dial with timeout Timeout. If either fails the
-	// adapter reports EventChannelDestroyed for Channel with a cause.
+	// CallerID (as the CALLERID(num) variable) and, to a peer, the hop
+	// count Hops (route.HopsVariable), then POST /channels/{Channel}/dial
+	// with timeout Timeout. If either fails the adapter reports
+	// EventChannelDestroyed for Channel with a cause.
 	CmdDial
 	// CmdCreateBridge: POST /bridges with bridgeId Bridge, type BridgeType.
 	CmdCreateBridge
@@ -127,6 +128,7 @@ type Command struct {
 	Endpoint   string
 	Originator string
 	CallerID   string
+	Hops       int
 	Timeout    time.Duration
 	MOHClass   string
 	Timer      string

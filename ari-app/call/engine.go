@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"time"
+
+	"github.com/kurodenwa/kurodenwa/internal/route"
 )
 
 // Engine owns every live call, dispatches events to them and collects the
@@ -219,6 +221,9 @@ func (e *Engine) progress(c *call, l *leg) {
 func (e *Engine) dial(c *call, dialString, endpoint, number, callerID string, originator *leg, role Role, timeout time.Duration) *leg {
 	l := e.addLeg(c, e.newID("c"), endpoint, number, role, LegPending)
 	cmd := Command{Kind: CmdDial, Channel: l.channel, Endpoint: dialString, CallerID: callerID, Timeout: timeout}
+	if role == RoleTarget && c.route.Kind == route.Peer {
+		cmd.Hops = c.route.Hops // the next exchange counts on from here
+	}
 	if originator.live() {
 		cmd.Originator = originator.channel
 	}

@@ -149,6 +149,9 @@ type Event struct {
 	Endpoint       string
 	CallerNumber   string
 	ReplaceChannel string
+	// Hops is how many exchange links a peer's call has crossed (its
+	// X-Kurodenwa-Hops or Max-Forwards), from the Stasis arguments.
+	Hops int
 
 	State      ChannelState
 	Cause      int

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/kurodenwa/kurodenwa/ari-app/asterisk"
 	"github.com/kurodenwa/kurodenwa/ari-app/call"
+	"github.com/kurodenwa/kurodenwa/internal/route"
 )
 
 // REST is what the application asks of Asterisk; *asterisk.REST does it.
@@ -28,7 +30,7 @@ type REST interface {
 	Ring(ctx context.Context, ch string) error
 	Progress(ctx context.Context, ch string) error
 	Hangup(ctx context.Context, ch string, cause int) error
-	Dial(ctx context.Context, id, endpoint, originator, callerID string, timeout time.Duration) error
+	Dial(ctx context.Context, id, endpoint, originator string, vars map[string]string, timeout time.Duration) error
 	CreateBridge(ctx context.Context, id, typ string) error
 	DestroyBridge(ctx context.Context, id string) error
 	AddToBridge(ctx context.Context, bridge, ch string) error
@@ -245,7 +247,7 @@ func (a *App) execute(ctx context.Context, c call.Command) {
 	case call.CmdHangup:
 		err = a.rest.Hangup(ctx, c.Channel, c.Cause)
 	case call.CmdDial:
-		err = a.rest.Dial(ctx, c.Channel, c.Endpoint, c.Originator, c.CallerID, c.Timeout)
+		err = a.rest.Dial(ctx, c.Channel, c.Endpoint, c.Originator, dialVars(c), c.Timeout)
 		if err != nil {
 			cause := 34 // no circuit available
 			if errors.Is(err, asterisk.ErrNotFound) {
@@ -327,6 +329,18 @@ func (a *App) Event(ctx context.Context, e ari.Event) {
 // Disconnected implements asterisk.Handler.
 func (a *App) Disconnected(err error) {
 	a.log.Warn("ARI websocket lost; events until it is back are lost", "err", err)
+}
+
+// dialVars are the variables a dialled channel is created with.
+func dialVars(c call.Command) map[string]string {
+	vars := map[string]string{}
+	if c.CallerID != "" {
+		vars["CALLERID(num)"] = c.CallerID
+	}
+	if c.Hops > 0 {
+		vars[route.HopsVariable] = strconv.Itoa(c.Hops)
+	}
+	return vars
 }
 
 func isNewCall(args []string) bool {

@@ -48,8 +48,8 @@ func (f *fakeREST) Progress(_ context.Context, ch string) error { return f.rec("
 func (f *fakeREST) Hangup(_ context.Context, ch string, cause int) error {
 	return f.rec("hangup", ch, cause)
 }
-func (f *fakeREST) Dial(_ context.Context, id, endpoint, originator, callerID string, timeout time.Duration) error {
-	return f.rec("dial", id, endpoint, originator, callerID)
+func (f *fakeREST) Dial(_ context.Context, id, endpoint, originator string, vars map[string]string, timeout time.Duration) error {
+	return f.rec("dial", id, endpoint, originator, vars["CALLERID(num)"], vars[route.HopsVariable])
 }
 func (f *fakeREST) CreateBridge(_ context.Context, id, typ string) error {
 	return f.rec("create-bridge", typ)
@@ -228,4 +228,14 @@ func TestStasisArgsNameTheTransferer(t *testing.T) {
 	assert.Equal(t, []string{"outbound", "blackphone", "201"}, stasisArgs([]string{"outbound", "blackphone", "201"}))
 	assert.Equal(t, "", EndpointOf("blackphone"), "an endpoint name is no channel name")
 	assert.Equal(t, "blackphone", EndpointOf("PJSIP/blackphone-0000002a"))
+}
+
+// A peer's call passing through us by our hop prefix leaves with its hop
+// count raised by one, in the variable that adds X-Kurodenwa-Hops.
+func TestTransitCarriesTheHopCount(t *testing.T) {
+	app, f, ctx := start(t)
+	app.Event(ctx, ev(t, `{"type":"StasisStart",%s,"args":["inbound","peer-shibuya","9972100","3",""],"channel":{"id":"p1","name":"PJSIP/peer-shibuya-00000001","state":"Ring"}}`, ts))
+	dial := f.waitFor(t, "dial")
+	assert.Contains(t, dial, "PJSIP/100@peer-minato p1")
+	assert.True(t, strings.HasSuffix(dial, " 4"), "hop count 3+1 on the onward leg: %q", dial)
 }

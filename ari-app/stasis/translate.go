@@ -16,13 +16,12 @@ import (
 func translate(e ari.Event) (call.Event, bool) {
 	switch e := e.(type) {
 	case *ari.StasisStart:
-		// The engine reads three arguments; the hop count of a peer's call
-		// reaches it once call.Event carries one.
-		args, _ := splitHops(e.Args)
+		// A peer's call carries its hop count as two more arguments.
+		args, hops := splitHops(e.Args)
 		return call.Event{
 			Kind: call.EventStasisStart, At: at(e.Timestamp), Channel: e.Channel.ID, Args: stasisArgs(args),
 			Endpoint: EndpointOf(e.Channel.Name), CallerNumber: callerNumber(e.Channel),
-			State: call.ParseChannelState(e.Channel.State), ReplaceChannel: e.ReplaceChannel.ID,
+			State: call.ParseChannelState(e.Channel.State), ReplaceChannel: e.ReplaceChannel.ID, Hops: hops,
 		}, true
 	case *ari.StasisEnd:
 		return call.Event{Kind: call.EventStasisEnd, At: at(e.Timestamp), Channel: e.Channel.ID}, true
