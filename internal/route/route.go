@@ -337,6 +337,16 @@ func (r *Router) fromPeer(peer, digits string) Decision {
 			return d
 		}
 	}
+	if p.Transit && p.TransitWithoutHop {
+		// The per-peer policy: another peer's prefix without our hop prefix.
+		if d, ok := r.peer(digits, peer); ok {
+			d.Transit = d.Kind != Reject
+			return d
+		}
+		if d, ok := r.peerLoop(digits, peer); ok {
+			return d
+		}
+	}
 	if p.AllowPSTN && r.site.Twilio.Enabled {
 		if d := r.pstn(digits, peer); d.Kind == PSTN {
 			return d

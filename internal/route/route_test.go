@@ -149,6 +149,17 @@ func TestPolicies(t *testing.T) {
 		d = r.Route(Request{Endpoint: "peer-minato", Dialled: "0312345678"})
 		assert.Equal(t, Reject, d.Kind, "only the peer allowed")
 	})
+	t.Run("transit without the hop prefix, by policy", func(t *testing.T) {
+		r := newRouter(t, map[string]string{"KURODENWA_PEERS_SHIBUYA_TRANSIT_WITHOUT_HOP": "true"})
+		d := r.Route(Request{Endpoint: "peer-shibuya", Dialled: "72100"})
+		assert.Equal(t, Peer, d.Kind, d.Reason)
+		assert.Equal(t, "minato", d.Target)
+		assert.True(t, d.Transit)
+		d = r.Route(Request{Endpoint: "peer-shibuya", Dialled: "712680"})
+		assert.Equal(t, Reject, d.Kind, "never straight back")
+		d = r.Route(Request{Endpoint: "peer-minato", Dialled: "712680"})
+		assert.Equal(t, Reject, d.Kind, "only the peer with the policy")
+	})
 	t.Run("transit refused", func(t *testing.T) {
 		r := newRouter(t, map[string]string{"KURODENWA_PEERS_MINATO_TRANSIT": "false"})
 		d := r.Route(Request{Endpoint: "peer-minato", Dialled: "99712680"})

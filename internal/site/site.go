@@ -231,6 +231,10 @@ type Peer struct {
 	Mantela         string `mapstructure:"mantela"`
 	// Transit lets this peer use our hop prefix to reach our other peers.
 	Transit bool `mapstructure:"transit"`
+	// TransitWithoutHop also routes this peer's calls for another peer's
+	// prefix onward without our hop prefix. Off by default: the exchange
+	// networks expect the hop prefix, and it keeps transit deliberate.
+	TransitWithoutHop bool `mapstructure:"transit_without_hop"`
 	// AllowPSTN lets this peer's calls out through the Twilio trunk. Off by
 	// default: a peer must never run up our Twilio bill unasked.
 	AllowPSTN bool `mapstructure:"allow_pstn"`

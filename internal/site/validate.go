@@ -621,6 +621,9 @@ func (s *Site) validatePeers(p *Problems) {
 		if peer.AllowPSTN && !s.Twilio.Enabled {
 			p.Add(key+".allow_pstn", "twilio.enabled is false")
 		}
+		if peer.TransitWithoutHop && !peer.Transit {
+			p.Add(key+".transit_without_hop", "needs transit: true")
+		}
 		if peer.Transit && s.Exchange.HopPrefix == "" {
 			p.Add(key+".transit", "needs exchange.hop_prefix, the prefix peers dial to pass through this exchange")
 		}
