@@ -191,7 +191,7 @@ func TestDialplanSafety(t *testing.T) {
 	options := regexp.MustCompile(`Set\(LOCAL\(options\)=([^)]*(?:\)\))?)`).FindAllStringSubmatch(text, -1)
 	require.Len(t, options, 2)
 	assert.Equal(t, "g", options[0][1])
-	assert.Equal(t, "gb(kd-peer-headers^s^1(${KD_HOPS}))", options[1][1])
+	assert.Equal(t, "gb(kd-peer-headers^s^1(${KD_HOPS}^${KD_PATH}))", options[1][1])
 	for _, line := range strings.Split(text, "\n") {
 		code, _, _ := strings.Cut(line, ";")
 		if strings.Contains(code, "${EXTEN}") {

@@ -22,7 +22,8 @@ const (
 	// Endpoint (an Asterisk dial string such as PJSIP/blackphone or
 	// PJSIP/+81312345678@twilio), originator Originator and caller ID
 	// CallerID (as the CALLERID(num) variable) and, to a peer, the hop
-	// count Hops (route.HopsVariable), then POST /channels/{Channel}/dial
+	// count Hops (route.HopsVariable) and path Path (route.PathVariable),
+	// then POST /channels/{Channel}/dial
 	// with timeout Timeout. If either fails the adapter reports
 	// EventChannelDestroyed for Channel with a cause.
 	CmdDial
@@ -129,6 +130,7 @@ type Command struct {
 	Originator string
 	CallerID   string
 	Hops       int
+	Path       string
 	Timeout    time.Duration
 	MOHClass   string
 	Timer      string

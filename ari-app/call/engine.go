@@ -222,7 +222,7 @@ func (e *Engine) dial(c *call, dialString, endpoint, number, callerID string, or
 	l := e.addLeg(c, e.newID("c"), endpoint, number, role, LegPending)
 	cmd := Command{Kind: CmdDial, Channel: l.channel, Endpoint: dialString, CallerID: callerID, Timeout: timeout}
 	if role == RoleTarget && c.route.Kind == route.Peer {
-		cmd.Hops = c.route.Hops // the next exchange counts on from here
+		cmd.Hops, cmd.Path = c.route.Hops, c.route.Path // the next exchange counts on from here
 	}
 	if originator.live() {
 		cmd.Originator = originator.channel

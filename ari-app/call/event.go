@@ -152,6 +152,8 @@ type Event struct {
 	// Hops is how many exchange links a peer's call has crossed (its
 	// X-Kurodenwa-Hops or Max-Forwards), from the Stasis arguments.
 	Hops int
+	// Path is the exchanges a peer's call crossed (X-Kurodenwa-Path).
+	Path string
 
 	State      ChannelState
 	Cause      int

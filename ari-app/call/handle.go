@@ -48,7 +48,7 @@ func (e *Engine) startCall(ev Event, dir Direction, endpoint, number string) {
 	}
 	c.caller = e.addLeg(c, ev.Channel, endpoint, ev.CallerNumber, RoleCaller, state)
 	c.dialled = number
-	d := e.router.Route(route.Request{Endpoint: endpoint, Dialled: number, Hops: ev.Hops})
+	d := e.router.Route(route.Request{Endpoint: endpoint, Dialled: number, Hops: ev.Hops, Path: ev.Path})
 	if d.Kind == route.Reject {
 		tone := d.Tone
 		if tone == "" {

@@ -38,6 +38,9 @@ const (
 	// VarHops is the hop count to send on a peer leg (route.HopsHeader),
 	// empty for other routes; the dialplan's pre-dial handler adds it.
 	VarHops = "KD_HOPS"
+	// VarPath is the path of exchanges to send on a peer leg
+	// (route.PathHeader), empty for other routes.
+	VarPath = "KD_PATH"
 )
 
 // Router is the number analysis the handler asks.
@@ -138,7 +141,7 @@ func parseRequest(vars map[string]string) (route.Request, error) {
 		return route.Request{}, fmt.Errorf("route: argument 1 (the calling endpoint) is missing")
 	}
 	return route.Request{Endpoint: route.EndpointOf(endpoint), Dialled: dialled,
-		Hops: route.ParseHops(vars["agi_arg_3"], vars["agi_arg_4"])}, nil
+		Hops: route.ParseHops(vars["agi_arg_3"], vars["agi_arg_4"]), Path: vars["agi_arg_5"]}, nil
 }
 
 // reply sets the decision's channel variables; a decision is never partly
@@ -153,9 +156,11 @@ func (s *Server) reply(log *slog.Logger, a *agi.AGI, d route.Decision) {
 		{VarTone, d.Tone},
 		{VarReason, d.Reason},
 		{VarHops, ""},
+		{VarPath, ""},
 	}
 	if d.Kind == route.Peer && d.Hops > 0 {
 		vars[7][1] = strconv.Itoa(d.Hops)
+		vars[8][1] = d.Path
 	}
 	if d.Timeout > 0 {
 		vars[1][1] = strconv.Itoa(int(d.Timeout / time.Second))

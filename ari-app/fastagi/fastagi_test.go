@@ -58,7 +58,7 @@ func asterisk(t *testing.T, addr string, env map[string]string) []string {
 	defer conn.Close()
 	require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
 	var b strings.Builder
-	for _, k := range []string{"agi_network", "agi_network_script", "agi_request", "agi_channel", "agi_uniqueid", "agi_arg_1", "agi_arg_2", "agi_arg_3", "agi_arg_4"} {
+	for _, k := range []string{"agi_network", "agi_network_script", "agi_request", "agi_channel", "agi_uniqueid", "agi_arg_1", "agi_arg_2", "agi_arg_3", "agi_arg_4", "agi_arg_5"} {
 		if v, ok := env[k]; ok {
 			fmt.Fprintf(&b, "%s: %s\n", k, v)
 		}
@@ -104,6 +104,7 @@ func TestRouteSetsVariables(t *testing.T) {
 		`SET VARIABLE KD_TONE ""`,
 		`SET VARIABLE KD_REASON "03 is \"Tokyo\""`,
 		`SET VARIABLE KD_HOPS ""`,
+		`SET VARIABLE KD_PATH ""`,
 		`SET VARIABLE KD_ROUTE "pstn"`,
 	}, cmds, "KD_ROUTE comes last so a cut session never looks routed")
 }
@@ -111,15 +112,16 @@ func TestRouteSetsVariables(t *testing.T) {
 // A call from a peer brings its hop count; a peer leg takes the next one.
 func TestRoutePassesHops(t *testing.T) {
 	r := &fixedRouter{reqs: make(chan route.Request, 1), d: route.Decision{
-		Kind: route.Peer, Target: "minato", Trunk: "peer-minato", Number: "100", Hops: 3, Timeout: 60 * time.Second,
+		Kind: route.Peer, Target: "minato", Trunk: "peer-minato", Number: "100", Hops: 3, Path: "aa.bb", Timeout: 60 * time.Second,
 	}}
 	addr := startServer(t, r, 5*time.Second)
 	e := env("route", "peer-shibuya", "9972100")
-	e["agi_arg_3"], e["agi_arg_4"] = "2", "70"
+	e["agi_arg_3"], e["agi_arg_4"], e["agi_arg_5"] = "2", "70", "aa"
 	cmds := asterisk(t, addr, e)
-	assert.Equal(t, route.Request{Endpoint: "peer-shibuya", Dialled: "9972100", Hops: 2}, <-r.reqs)
+	assert.Equal(t, route.Request{Endpoint: "peer-shibuya", Dialled: "9972100", Hops: 2, Path: "aa"}, <-r.reqs)
 	assert.Contains(t, cmds, `SET VARIABLE KD_DIAL "PJSIP/100@peer-minato"`)
 	assert.Contains(t, cmds, `SET VARIABLE KD_HOPS "3"`)
+	assert.Contains(t, cmds, `SET VARIABLE KD_PATH "aa.bb"`)
 	assert.Equal(t, `SET VARIABLE KD_ROUTE "peer"`, cmds[len(cmds)-1])
 }
 

@@ -340,6 +340,9 @@ func dialVars(c call.Command) map[string]string {
 	if c.Hops > 0 {
 		vars[route.HopsVariable] = strconv.Itoa(c.Hops)
 	}
+	if c.Path != "" {
+		vars[route.PathVariable] = c.Path
+	}
 	return vars
 }
 

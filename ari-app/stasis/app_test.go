@@ -49,7 +49,7 @@ func (f *fakeREST) Hangup(_ context.Context, ch string, cause int) error {
 	return f.rec("hangup", ch, cause)
 }
 func (f *fakeREST) Dial(_ context.Context, id, endpoint, originator string, vars map[string]string, timeout time.Duration) error {
-	return f.rec("dial", id, endpoint, originator, vars["CALLERID(num)"], vars[route.HopsVariable])
+	return f.rec("dial", id, endpoint, originator, vars["CALLERID(num)"], vars[route.PathVariable], vars[route.HopsVariable])
 }
 func (f *fakeREST) CreateBridge(_ context.Context, id, typ string) error {
 	return f.rec("create-bridge", typ)
@@ -231,11 +231,13 @@ func TestStasisArgsNameTheTransferer(t *testing.T) {
 }
 
 // A peer's call passing through us by our hop prefix leaves with its hop
-// count raised by one, in the variable that adds X-Kurodenwa-Hops.
+// count raised by one and its path extended by us, in the variables that
+// add X-Kurodenwa-Hops and X-Kurodenwa-Path.
 func TestTransitCarriesTheHopCount(t *testing.T) {
 	app, f, ctx := start(t)
-	app.Event(ctx, ev(t, `{"type":"StasisStart",%s,"args":["inbound","peer-shibuya","9972100","3",""],"channel":{"id":"p1","name":"PJSIP/peer-shibuya-00000001","state":"Ring"}}`, ts))
+	app.Event(ctx, ev(t, `{"type":"StasisStart",%s,"args":["inbound","peer-shibuya","9972100","3","","2c7b9d0e5a414f3b8e629d1a7c3f0b58"],"channel":{"id":"p1","name":"PJSIP/peer-shibuya-00000001","state":"Ring"}}`, ts))
 	dial := f.waitFor(t, "dial")
 	assert.Contains(t, dial, "PJSIP/100@peer-minato p1")
+	assert.Contains(t, dial, " 2c7b9d0e5a414f3b8e629d1a7c3f0b58.6f1c8a520d2b4a8e9a553f0d1c2b7e41 ", "the path goes on, with us last")
 	assert.True(t, strings.HasSuffix(dial, " 4"), "hop count 3+1 on the onward leg: %q", dial)
 }

@@ -22,8 +22,10 @@ func TestSplitHops(t *testing.T) {
 		{[]string{"other", "a", "b", "c"}, []string{"other", "a", "b", "c"}, 0},
 	}
 	for _, tt := range tests {
-		args, hops := splitHops(tt.args)
+		args, peer := splitHops(tt.args)
 		assert.Equal(t, tt.wantArgs, args, "%q", tt.args)
-		assert.Equal(t, tt.wantHops, hops, "%q", tt.args)
+		assert.Equal(t, tt.wantHops, peer.hops, "%q", tt.args)
 	}
+	_, peer := splitHops([]string{"inbound", "peer-b", "201", "2", "", "aa.bb"})
+	assert.Equal(t, peerArgs{hops: 2, path: "aa.bb"}, peer)
 }

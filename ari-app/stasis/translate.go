@@ -17,11 +17,11 @@ func translate(e ari.Event) (call.Event, bool) {
 	switch e := e.(type) {
 	case *ari.StasisStart:
 		// A peer's call carries its hop count as two more arguments.
-		args, hops := splitHops(e.Args)
+		args, peer := splitHops(e.Args)
 		return call.Event{
 			Kind: call.EventStasisStart, At: at(e.Timestamp), Channel: e.Channel.ID, Args: stasisArgs(args),
 			Endpoint: EndpointOf(e.Channel.Name), CallerNumber: callerNumber(e.Channel),
-			State: call.ParseChannelState(e.Channel.State), ReplaceChannel: e.ReplaceChannel.ID, Hops: hops,
+			State: call.ParseChannelState(e.Channel.State), ReplaceChannel: e.ReplaceChannel.ID, Hops: peer.hops, Path: peer.path,
 		}, true
 	case *ari.StasisEnd:
 		return call.Event{Kind: call.EventStasisEnd, At: at(e.Timestamp), Channel: e.Channel.ID}, true

@@ -1,6 +1,10 @@
 package route
 
-import "strconv"
+import (
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // HopsHeader is the SIP header in which kurodenwa exchanges pass the hop
 // count to each other. The dialplan reads it from a peer's INVITE and sets
@@ -63,4 +67,47 @@ func (r *Router) limitHops(d Decision, hops int) Decision {
 	}
 	d.Hops = hops + 1
 	return d
+}
+
+// PathHeader carries the exchanges a call has crossed, as their Mantela
+// identifiers without dashes, lower case, joined by "." (dialplan and
+// pre-dial handler arguments split on "," and "^"). An exchange that finds
+// itself on the path refuses the call: it has come round in a loop, however
+// long.
+const PathHeader = "X-Kurodenwa-Path"
+
+// PathVariable adds PathHeader to an outgoing PJSIP channel.
+const PathVariable = "PJSIP_HEADER(add," + PathHeader + ")"
+
+// maxPath bounds the path read from a peer; longer is cut (the hop limit
+// refuses such a call anyway).
+const maxPath = 32
+
+// pathID is an identifier as the path holds it.
+func pathID(identifier string) string {
+	return strings.ToLower(strings.ReplaceAll(identifier, "-", ""))
+}
+
+// parsePath reads a path header, dropping anything that is not a 32-digit
+// hex identifier: the caller sent it.
+func parsePath(header string) []string {
+	var out []string
+	for _, id := range strings.Split(header, ".") {
+		id = strings.ToLower(id)
+		if len(id) == 32 && strings.Trim(id, "0123456789abcdef") == "" && len(out) < maxPath {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// onPath reports whether this exchange is on a call's path already.
+func (r *Router) onPath(header string) bool {
+	self := pathID(r.site.Exchange.Identifier)
+	return self != "" && slices.Contains(parsePath(header), self)
+}
+
+// nextPath is the path to send on a peer leg: the one received, then us.
+func (r *Router) nextPath(header string) string {
+	return strings.Join(append(parsePath(header), pathID(r.site.Exchange.Identifier)), ".")
 }

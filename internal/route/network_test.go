@@ -235,3 +235,29 @@ func FuzzRouteThroughDirectory(f *testing.F) {
 		}
 	})
 }
+
+// A call that comes back to an exchange on its path is refused, however
+// many exchanges the loop has; a peer leg carries the path on.
+func TestPathStopsLoops(t *testing.T) {
+	r := newRouter(t, nil)
+	self := pathID(r.site.Exchange.Identifier)
+	other1, other2 := strings.Repeat("a", 32), strings.Repeat("b", 32)
+
+	d := r.Route(Request{Endpoint: "peer-shibuya", Dialled: "9972100", Path: other1 + "." + self + "." + other2})
+	assert.Equal(t, Reject, d.Kind)
+	assert.Equal(t, CauseExchangeRouting, d.Cause)
+	assert.Contains(t, d.Reason, "loop")
+
+	d = r.Route(Request{Endpoint: "peer-shibuya", Dialled: "9972100", Path: other1 + "." + other2})
+	require.Equal(t, Peer, d.Kind, d.Reason)
+	assert.Equal(t, other1+"."+other2+"."+self, d.Path)
+
+	d = r.Route(Request{Endpoint: "blackphone", Dialled: "712680"})
+	assert.Equal(t, self, d.Path, "our own call starts the path")
+
+	// Junk in the header is dropped, never trusted to refuse a call.
+	d = r.Route(Request{Endpoint: "peer-shibuya", Dialled: "9972100", Path: "zz." + strings.ToUpper(other1) + ".;x"})
+	require.Equal(t, Peer, d.Kind, d.Reason)
+	assert.Equal(t, other1+"."+self, d.Path)
+	assert.Empty(t, r.Route(Request{Endpoint: "blackphone", Dialled: "202"}).Path, "no path on a local call")
+}

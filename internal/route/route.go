@@ -86,6 +86,9 @@ type Request struct {
 	// Hops counts the exchange-to-exchange links the call has crossed
 	// before reaching us (see ParseHops); 0 for calls from our own phones.
 	Hops int
+	// Path is the PathHeader a peer's call arrived with: the exchanges it
+	// crossed.
+	Path string
 }
 
 // Decision is the answer: where the call goes, or why it does not.
@@ -114,6 +117,9 @@ type Decision struct {
 	// Hops is the value of the hop header (HopsHeader) to send on the peer
 	// leg (Peer): the request's Hops plus this link.
 	Hops int
+	// Path is the value of PathHeader to send on the peer leg (Peer): the
+	// request's path and this exchange.
+	Path string
 	// Via lists, for a route found in the Directory, the identifiers of the
 	// exchanges the call will pass, from the first peer to the target.
 	Via []string
@@ -242,7 +248,15 @@ func (r *Router) OriginOf(endpoint string) Origin {
 // is a Reject decision with a cause, a tone and a reason.
 func (r *Router) Route(req Request) Decision {
 	o := r.OriginOf(req.Endpoint)
-	d := r.limitHops(r.route(o, req.Dialled), max(req.Hops, 0))
+	var d Decision
+	if o.Class == FromPeer && r.onPath(req.Path) {
+		d = reject(CauseExchangeRouting, "the call has come round to this exchange again (a loop)")
+	} else {
+		d = r.limitHops(r.route(o, req.Dialled), max(req.Hops, 0))
+	}
+	if d.Kind == Peer {
+		d.Path = r.nextPath(req.Path)
+	}
 	d.Origin = o
 	return d
 }

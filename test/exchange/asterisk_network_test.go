@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,13 +70,16 @@ func TestCallThroughThreeAsterisks(t *testing.T) {
 	assert.Equal(t, "PJSIP/9972300@peer-b", atA.d.DialString())
 
 	atB := b.next(t)
-	assert.Equal(t, route.Request{Endpoint: "peer-a", Dialled: "9972300", Hops: 1}, atB.req, "the hop header crossed A → B")
+	pathA := strings.ReplaceAll(a.site.Exchange.Identifier, "-", "")
+	pathB := strings.ReplaceAll(b.site.Exchange.Identifier, "-", "")
+	assert.Equal(t, route.Request{Endpoint: "peer-a", Dialled: "9972300", Hops: 1, Path: pathA}, atB.req,
+		"the hop and path headers crossed A → B")
 	require.Equal(t, route.Peer, atB.d.Kind, atB.d.Reason)
 	assert.True(t, atB.d.Transit)
 	assert.Equal(t, "PJSIP/300@peer-c", atB.d.DialString())
 
 	atC := c.next(t)
-	assert.Equal(t, route.Request{Endpoint: "peer-b", Dialled: "300", Hops: 2}, atC.req, "and B → C")
+	assert.Equal(t, route.Request{Endpoint: "peer-b", Dialled: "300", Hops: 2, Path: pathA + "." + pathB}, atC.req, "and B → C")
 	assert.Equal(t, route.Local, atC.d.Kind, atC.d.Reason)
 	assert.Equal(t, []string{"desk"}, atC.d.Endpoints)
 
