@@ -4,6 +4,7 @@ package audio
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -26,4 +27,13 @@ type Device interface {
 	// the receive-to-playout figure.
 	Latency() time.Duration
 	Close() error
+}
+
+// CheckFrame reports a frame that is not FrameSamples long: every Device
+// moves whole 20 ms frames.
+func CheckFrame(frame []int16) error {
+	if len(frame) != FrameSamples {
+		return fmt.Errorf("audio: frame of %d samples, want %d", len(frame), FrameSamples)
+	}
+	return nil
 }

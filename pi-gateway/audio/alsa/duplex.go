@@ -132,16 +132,9 @@ func (d *duplex) playback(out []int16) {
 	d.notify()
 }
 
-func checkFrame(frame []int16) error {
-	if len(frame) != audio.FrameSamples {
-		return fmt.Errorf("audio: frame of %d samples, want %d", len(frame), audio.FrameSamples)
-	}
-	return nil
-}
-
 // Read waits for a whole captured frame.
 func (d *duplex) Read(ctx context.Context, frame []int16) error {
-	if err := checkFrame(frame); err != nil {
+	if err := audio.CheckFrame(frame); err != nil {
 		return err
 	}
 	for {
@@ -168,7 +161,7 @@ func (d *duplex) Read(ctx context.Context, frame []int16) error {
 
 // Write queues a frame for playout, waiting while the queue is full.
 func (d *duplex) Write(ctx context.Context, frame []int16) error {
-	if err := checkFrame(frame); err != nil {
+	if err := audio.CheckFrame(frame); err != nil {
 		return err
 	}
 	for {

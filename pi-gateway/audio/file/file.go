@@ -97,16 +97,9 @@ func load(path string) ([]int16, error) {
 	return r.Process(make([]int16, 0, r.OutLen(len(mono))), mono), nil
 }
 
-func checkFrame(frame []int16) error {
-	if len(frame) != audio.FrameSamples {
-		return fmt.Errorf("audio: frame of %d samples, want %d", len(frame), audio.FrameSamples)
-	}
-	return nil
-}
-
 // Read returns the next 20 ms of the input.
 func (d *Device) Read(ctx context.Context, frame []int16) error {
-	if err := checkFrame(frame); err != nil {
+	if err := audio.CheckFrame(frame); err != nil {
 		return err
 	}
 	d.rmu.Lock()
@@ -132,7 +125,7 @@ func (d *Device) Read(ctx context.Context, frame []int16) error {
 
 // Write appends the frame to Output.
 func (d *Device) Write(ctx context.Context, frame []int16) error {
-	if err := checkFrame(frame); err != nil {
+	if err := audio.CheckFrame(frame); err != nil {
 		return err
 	}
 	d.wmu.Lock()

@@ -5,7 +5,6 @@ package silence
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
@@ -36,16 +35,9 @@ func New(clk clock.Clock) *Device {
 	return d
 }
 
-func checkFrame(frame []int16) error {
-	if len(frame) != audio.FrameSamples {
-		return fmt.Errorf("audio: frame of %d samples, want %d", len(frame), audio.FrameSamples)
-	}
-	return nil
-}
-
 // Read fills frame with silence.
 func (d *Device) Read(ctx context.Context, frame []int16) error {
-	if err := checkFrame(frame); err != nil {
+	if err := audio.CheckFrame(frame); err != nil {
 		return err
 	}
 	d.mu.Lock()
@@ -59,7 +51,7 @@ func (d *Device) Read(ctx context.Context, frame []int16) error {
 
 // Write discards frame.
 func (d *Device) Write(ctx context.Context, frame []int16) error {
-	if err := checkFrame(frame); err != nil {
+	if err := audio.CheckFrame(frame); err != nil {
 		return err
 	}
 	d.wmu.Lock()
