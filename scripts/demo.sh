@@ -32,3 +32,10 @@ echo "== ari-app route: Twilio delivers"
 echo
 echo "== ari-app route: peer shibuya dials (99 is our hop prefix)"
 "$bin" route --site "$site" --from peer-shibuya 201 9972100 99712680 0312345678
+echo
+echo "== pi-gateway: the black phone (simulated line, real SIP stack) calls a real baresip"
+if command -v baresip >/dev/null; then
+	go run ./pi-gateway demo
+else
+	echo "skipping: no baresip on PATH (Debian package baresip-core: make deps installs it)"
+fi

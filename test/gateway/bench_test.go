@@ -37,9 +37,9 @@ func BenchmarkCallCPUAgainstBaresip(b *testing.B) {
 		waitEvent(b, call, sipua.EventAnswered)
 		br.waitEvent(b, "CALL_ESTABLISHED")
 		go speak(ctx, call, 1004)
-		u0, r0 := selfCPU(), procCPU(b, br.proc.cmd.Process.Pid)
+		u0, r0 := selfCPU(), procCPU(b, br.Pid())
 		listen(b, call, callSeconds*time.Second)
-		u1, r1 := selfCPU(), procCPU(b, br.proc.cmd.Process.Pid)
+		u1, r1 := selfCPU(), procCPU(b, br.Pid())
 		uaCPU += u1 - u0
 		brCPU += r1 - r0
 		st := call.Stats()

@@ -96,8 +96,11 @@ func (d *Driver) arm() {
 	if wait < 0 {
 		wait = 0
 	}
-	var t clock.Timer
-	t = d.clk.AfterFunc(wait, func() { d.tick(t) })
+	// The function learns its own timer through a channel: on the real
+	// clock it may run before AfterFunc has returned.
+	self := make(chan clock.Timer, 1)
+	t := d.clk.AfterFunc(wait, func() { d.tick(<-self) })
+	self <- t
 	d.timer = t
 }
 

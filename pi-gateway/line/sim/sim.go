@@ -208,8 +208,11 @@ func (l *Line) schedule() {
 	if wait < 0 {
 		wait = 0
 	}
-	var t clock.Timer
-	t = l.clk.AfterFunc(wait, func() { l.fire(t) })
+	// The function learns its own timer through a channel: on the real
+	// clock it may run before AfterFunc has returned.
+	self := make(chan clock.Timer, 1)
+	t := l.clk.AfterFunc(wait, func() { l.fire(<-self) })
+	self <- t
 	l.timer = t
 }
 
