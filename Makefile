@@ -2,24 +2,34 @@
 GO ?= go
 STATICCHECK := $(GO) tool staticcheck
 SITE := asterisk-conf/examples/site.yaml
-DEBIAN_PACKAGES := sip-tester baresip-core linphone-cli ansible ansible-lint debootstrap zstd
+DEMO_PACKAGES := baresip-core
+DEBIAN_PACKAGES := $(DEMO_PACKAGES) sip-tester linphone-cli ansible ansible-lint debootstrap zstd
 
-.PHONY: demo test deps lint unit fuzz bench
-
-# demo renders and checks the example site with demo secrets made up now
-# (never committed), then asks the router about a few numbers.
-demo:
-	@./scripts/demo.sh
-
-# deps installs what the tests run against: real SIP user agents, and
-# ansible with debootstrap for the playbook's real run in chroots.
-deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# install-debs installs the Debian packages named in $(1) that are missing.
+define install-debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing"; \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+.PHONY: demo demo-deps test deps lint unit fuzz bench
+
+# demo renders and checks the example site with demo secrets made up now
+# (never committed), asks the router about a few numbers, then runs a
+# simulated black phone behind a real pi-gateway calling baresip.
+demo: demo-deps
+	@./scripts/demo.sh
+
+demo-deps:
+	$(call install-debs,$(DEMO_PACKAGES))
+
+# deps installs what the tests run against: real SIP user agents, and
+# ansible with debootstrap for the playbook's real run in chroots.
+deps:
+	$(call install-debs,$(DEBIAN_PACKAGES))
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
