@@ -15,19 +15,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kurodenwa/kurodenwa/internal/site/sitetest"
 )
 
 const example = "../asterisk-conf/examples/site.yaml"
 
 func setSecrets(t *testing.T) {
-	for k, v := range map[string]string{
-		"KURODENWA_ARI_PASSWORD":                   "AriSecret2026x",
-		"KURODENWA_TWILIO_PASSWORD":                "TwilioSecret2026",
-		"KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD": "Kuro-Denwa-2026",
-		"KURODENWA_EXTENSIONS_LINPHONE_PASSWORD":   "Soft-Phone-2026a",
-		"KURODENWA_EXTENSIONS_AGEPHONE_PASSWORD":   "Soft-Phone-2026b",
-		"KURODENWA_PEERS_MINATO_PASSWORD":          "MinatoPeer2026",
-	} {
+	for k, v := range sitetest.Secrets() {
 		t.Setenv(k, v)
 	}
 }

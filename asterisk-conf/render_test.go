@@ -15,22 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kurodenwa/kurodenwa/internal/site"
+	"github.com/kurodenwa/kurodenwa/internal/site/sitetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
-
-// testSecrets are fake passwords: the golden files hold them, as a rendered
-// pjsip.conf holds the real ones.
-var testSecrets = map[string]string{
-	"KURODENWA_ARI_PASSWORD":                   "AriSecret2026x",
-	"KURODENWA_TWILIO_PASSWORD":                "TwilioSecret2026",
-	"KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD": "Kuro-Denwa-2026",
-	"KURODENWA_EXTENSIONS_LINPHONE_PASSWORD":   "Soft-Phone-2026a",
-	"KURODENWA_EXTENSIONS_AGEPHONE_PASSWORD":   "Soft-Phone-2026b",
-	"KURODENWA_EXTENSIONS_DESK_PASSWORD":       "Office-Phone-2026",
-	"KURODENWA_PEERS_MINATO_PASSWORD":          "MinatoPeer2026",
-	"KURODENWA_PEERS_LAB_PASSWORD":             "LabPeerSecret2026",
-}
 
 var sites = map[string]string{
 	"example": "examples/site.yaml",
@@ -40,12 +28,7 @@ var sites = map[string]string{
 
 func load(t *testing.T, path string) *site.Site {
 	t.Helper()
-	s, err := site.Load(path, site.Options{LookupEnv: func(k string) (string, bool) {
-		v, ok := testSecrets[k]
-		return v, ok
-	}})
-	require.NoError(t, err)
-	return s
+	return sitetest.Load(t, path, nil)
 }
 
 func TestGolden(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"github.com/kurodenwa/kurodenwa/ari-app/call"
 	"github.com/kurodenwa/kurodenwa/internal/route"
 	"github.com/kurodenwa/kurodenwa/internal/site"
+	"github.com/kurodenwa/kurodenwa/internal/site/sitetest"
 )
 
 // fakeREST records every request as one line and fails those told to.
@@ -110,14 +111,7 @@ func (f *fakeREST) waitFor(t *testing.T, w string) string {
 }
 
 func testSite(t *testing.T) *site.Site {
-	env := map[string]string{
-		"KURODENWA_ARI_PASSWORD": "AriSecret2026x", "KURODENWA_TWILIO_PASSWORD": "TwilioSecret2026",
-		"KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD": "Kuro-Denwa-2026", "KURODENWA_EXTENSIONS_LINPHONE_PASSWORD": "Soft-Phone-2026a",
-		"KURODENWA_EXTENSIONS_AGEPHONE_PASSWORD": "Soft-Phone-2026b", "KURODENWA_PEERS_MINATO_PASSWORD": "MinatoPeer2026",
-	}
-	s, err := site.Load("../../asterisk-conf/examples/site.yaml", site.Options{LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
-	require.NoError(t, err)
-	return s
+	return sitetest.Load(t, "../../asterisk-conf/examples/site.yaml", nil)
 }
 
 // start runs an app on a fake Asterisk until the test ends.

@@ -11,28 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kurodenwa/kurodenwa/internal/site"
+	"github.com/kurodenwa/kurodenwa/internal/site/sitetest"
 )
-
-// siteSecrets are the fake passwords the repository's site files need.
-var siteSecrets = map[string]string{
-	"KURODENWA_ARI_PASSWORD":                   "AriSecret2026x",
-	"KURODENWA_TWILIO_PASSWORD":                "TwilioSecret2026",
-	"KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD": "Kuro-Denwa-2026",
-	"KURODENWA_EXTENSIONS_LINPHONE_PASSWORD":   "Soft-Phone-2026a",
-	"KURODENWA_EXTENSIONS_AGEPHONE_PASSWORD":   "Soft-Phone-2026b",
-	"KURODENWA_EXTENSIONS_DESK_PASSWORD":       "Office-Phone-2026",
-	"KURODENWA_PEERS_MINATO_PASSWORD":          "MinatoPeer2026",
-	"KURODENWA_PEERS_LAB_PASSWORD":             "LabPeerSecret2026",
-}
 
 func loadSite(t *testing.T, path string) *site.Site {
 	t.Helper()
-	s, err := site.Load(path, site.Options{LookupEnv: func(k string) (string, bool) {
-		v, ok := siteSecrets[k]
-		return v, ok
-	}})
-	require.NoError(t, err)
-	return s
+	return sitetest.Load(t, path, nil)
 }
 
 var repositorySites = map[string]string{

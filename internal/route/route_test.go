@@ -9,27 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kurodenwa/kurodenwa/internal/site"
+	"github.com/kurodenwa/kurodenwa/internal/site/sitetest"
 )
 
 func exampleSite(t testing.TB, extra map[string]string) *site.Site {
 	t.Helper()
-	env := map[string]string{
-		"KURODENWA_ARI_PASSWORD":                   "AriSecret2026x",
-		"KURODENWA_TWILIO_PASSWORD":                "TwilioSecret2026",
-		"KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD": "Kuro-Denwa-2026",
-		"KURODENWA_EXTENSIONS_LINPHONE_PASSWORD":   "Soft-Phone-2026a",
-		"KURODENWA_EXTENSIONS_AGEPHONE_PASSWORD":   "Soft-Phone-2026b",
-		"KURODENWA_PEERS_MINATO_PASSWORD":          "MinatoPeer2026",
-	}
-	for k, v := range extra {
-		env[k] = v
-	}
-	s, err := site.Load("../../asterisk-conf/examples/site.yaml", site.Options{LookupEnv: func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	}})
-	require.NoError(t, err)
-	return s
+	return sitetest.Load(t, "../../asterisk-conf/examples/site.yaml", extra)
 }
 
 func newRouter(t testing.TB, extra map[string]string) *Router {

@@ -23,6 +23,7 @@ import (
 
 	asteriskconf "github.com/kurodenwa/kurodenwa/asterisk-conf"
 	"github.com/kurodenwa/kurodenwa/internal/site"
+	"github.com/kurodenwa/kurodenwa/internal/site/sitetest"
 	"github.com/kurodenwa/kurodenwa/test/asterisktest"
 )
 
@@ -38,14 +39,7 @@ type pbx struct {
 	stateDir string
 }
 
-var secrets = map[string]string{
-	"KURODENWA_ARI_PASSWORD":                   "AriSecret2026x",
-	"KURODENWA_TWILIO_PASSWORD":                "TwilioSecret2026",
-	"KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD": "Kuro-Denwa-2026",
-	"KURODENWA_EXTENSIONS_LINPHONE_PASSWORD":   "Soft-Phone-2026a",
-	"KURODENWA_EXTENSIONS_AGEPHONE_PASSWORD":   "Soft-Phone-2026b",
-	"KURODENWA_PEERS_MINATO_PASSWORD":          "MinatoPeer2026",
-}
+var secrets = sitetest.Secrets()
 
 const example = "../../asterisk-conf/examples/site.yaml"
 

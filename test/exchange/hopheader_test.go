@@ -21,6 +21,7 @@ import (
 	asteriskconf "github.com/kurodenwa/kurodenwa/asterisk-conf"
 	"github.com/kurodenwa/kurodenwa/internal/route"
 	"github.com/kurodenwa/kurodenwa/internal/site"
+	"github.com/kurodenwa/kurodenwa/internal/site/sitetest"
 	"github.com/kurodenwa/kurodenwa/test/asterisktest"
 )
 
@@ -75,29 +76,20 @@ func TestHopHeaderInAsterisk(t *testing.T) {
 	shibuya := startSIPPeer(t, "127.0.0.1")
 	minato := startSIPPeer(t, "127.0.0.2")
 	sipPort, httpPort, agiPort := asterisktest.FreePort(t), asterisktest.FreePort(t), asterisktest.FreePort(t)
-	env := map[string]string{
-		"KURODENWA_ARI_PASSWORD":                   "AriSecret2026x",
-		"KURODENWA_TWILIO_PASSWORD":                "TwilioSecret2026",
-		"KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD": "Kuro-Denwa-2026",
-		"KURODENWA_EXTENSIONS_LINPHONE_PASSWORD":   "Soft-Phone-2026a",
-		"KURODENWA_EXTENSIONS_AGEPHONE_PASSWORD":   "Soft-Phone-2026b",
-		"KURODENWA_EXCHANGE_SIP_UDP":               fmt.Sprintf("127.0.0.1:%d", sipPort),
-		"KURODENWA_EXCHANGE_SIP_TCP":               fmt.Sprintf("127.0.0.1:%d", sipPort),
-		"KURODENWA_ARI_BIND":                       fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"KURODENWA_ARI_FASTAGI":                    fmt.Sprintf("127.0.0.1:%d", agiPort),
-		"KURODENWA_EXCHANGE_MOH_DIRECTORY":         t.TempDir(),
+	env := sitetest.Env(map[string]string{
+		"KURODENWA_EXCHANGE_SIP_UDP":       fmt.Sprintf("127.0.0.1:%d", sipPort),
+		"KURODENWA_EXCHANGE_SIP_TCP":       fmt.Sprintf("127.0.0.1:%d", sipPort),
+		"KURODENWA_ARI_BIND":               fmt.Sprintf("127.0.0.1:%d", httpPort),
+		"KURODENWA_ARI_FASTAGI":            fmt.Sprintf("127.0.0.1:%d", agiPort),
+		"KURODENWA_EXCHANGE_MOH_DIRECTORY": t.TempDir(),
 		// Host names would be looked up; the test has no DNS.
 		"KURODENWA_EXCHANGE_NAT_EXTERNAL_SIGNALING_ADDRESS": "192.0.2.1",
 		"KURODENWA_EXCHANGE_NAT_EXTERNAL_MEDIA_ADDRESS":     "192.0.2.1",
 		"KURODENWA_PEERS_SHIBUYA_HOST":                      shibuya.addr().String(),
 		"KURODENWA_PEERS_MINATO_HOST":                       minato.addr().String(),
 		"KURODENWA_PEERS_MINATO_AUTH":                       site.AuthIP,
-	}
-	s, err := site.Load("../../asterisk-conf/examples/site.yaml", site.Options{LookupEnv: func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	}})
-	require.NoError(t, err)
+	})
+	s := sitetest.Load(t, "../../asterisk-conf/examples/site.yaml", env)
 	rendered, err := asteriskconf.Render(s)
 	require.NoError(t, err)
 	files := map[string][]byte{}

@@ -23,6 +23,7 @@ import (
 	"github.com/kurodenwa/kurodenwa/dialplan"
 	"github.com/kurodenwa/kurodenwa/internal/route"
 	"github.com/kurodenwa/kurodenwa/internal/site"
+	"github.com/kurodenwa/kurodenwa/internal/site/sitetest"
 	"github.com/kurodenwa/kurodenwa/test/asterisktest"
 )
 
@@ -45,13 +46,7 @@ func TestRenderedConfigurationRuns(t *testing.T) {
 	sipPort := asterisktest.FreePort(t)
 	httpPort := asterisktest.FreePort(t)
 	agiPort := asterisktest.FreePort(t)
-	env := map[string]string{
-		"KURODENWA_ARI_PASSWORD":                   "AriSecret2026x",
-		"KURODENWA_TWILIO_PASSWORD":                "TwilioSecret2026",
-		"KURODENWA_EXTENSIONS_BLACKPHONE_PASSWORD": "Kuro-Denwa-2026",
-		"KURODENWA_EXTENSIONS_LINPHONE_PASSWORD":   "Soft-Phone-2026a",
-		"KURODENWA_EXTENSIONS_AGEPHONE_PASSWORD":   "Soft-Phone-2026b",
-		"KURODENWA_PEERS_MINATO_PASSWORD":          "MinatoPeer2026",
+	s := sitetest.Load(t, "../../asterisk-conf/examples/site.yaml", map[string]string{
 		// Everything on loopback, on ports free now.
 		"KURODENWA_EXCHANGE_SIP_UDP": fmt.Sprintf("127.0.0.1:%d", sipPort),
 		"KURODENWA_EXCHANGE_SIP_TCP": fmt.Sprintf("127.0.0.1:%d", sipPort),
@@ -62,12 +57,7 @@ func TestRenderedConfigurationRuns(t *testing.T) {
 		"KURODENWA_EXCHANGE_NAT_EXTERNAL_MEDIA_ADDRESS":     "192.0.2.1",
 		"KURODENWA_PEERS_MINATO_HOST":                       "192.0.2.20",
 		"KURODENWA_EXCHANGE_MOH_DIRECTORY":                  t.TempDir(),
-	}
-	s, err := site.Load("../../asterisk-conf/examples/site.yaml", site.Options{LookupEnv: func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	}})
-	require.NoError(t, err)
+	})
 	rendered, err := asteriskconf.Render(s)
 	require.NoError(t, err)
 	files := map[string][]byte{}
