@@ -3,7 +3,7 @@ GO ?= go
 STATICCHECK := $(GO) tool staticcheck
 SITE := asterisk-conf/examples/site.yaml
 DEMO_PACKAGES := baresip-core
-DEBIAN_PACKAGES := $(DEMO_PACKAGES) sip-tester linphone-cli ansible ansible-lint debootstrap zstd
+DEBIAN_PACKAGES := $(DEMO_PACKAGES) sip-tester linphone-cli ansible ansible-lint debootstrap zstd alsa-utils
 
 # install-debs installs the Debian packages named in $(1) that are missing.
 define install-debs
@@ -19,7 +19,8 @@ endef
 
 # demo renders and checks the example site with demo secrets made up now
 # (never committed), asks the router about a few numbers, then runs a
-# simulated black phone behind a real pi-gateway calling baresip.
+# simulated black phone behind a real pi-gateway calling baresip and
+# being called by it, with the gateway's status server read.
 demo: demo-deps
 	@./scripts/demo.sh
 

@@ -13,7 +13,8 @@ const (
 	SampleRate = 8000
 	FrameTime  = 20 * time.Millisecond
 	// FrameSamples is the samples in one frame (160).
-	FrameSamples = SampleRate * int(FrameTime) / int(time.Second)
+	// (In Durations: an int product would overflow on 32-bit arm.)
+	FrameSamples = int(SampleRate * FrameTime / time.Second)
 )
 
 // Device is a full-duplex audio device. Read blocks until a whole frame of

@@ -78,7 +78,8 @@ type Audio struct {
 
 // ALSA is the USB sound card.
 type ALSA struct {
-	Device  string        `mapstructure:"device"`
+	Driver  string        `mapstructure:"driver"` // alsa-utils | miniaudio
+	Device  string        `mapstructure:"device"` // alsa-utils: a PCM ("default", "plughw:CARD=Device,DEV=0")
 	Rate    int           `mapstructure:"rate"`
 	Period  time.Duration `mapstructure:"period"`
 	Periods int           `mapstructure:"periods"`
@@ -144,6 +145,8 @@ func defaults() map[string]any {
 		"pulse.flash_min":           "100ms",
 		"pulse.flash_max":           "1000ms",
 		"audio.backend":             "silence",
+		"audio.alsa.driver":         "alsa-utils",
+		"audio.alsa.device":         "default",
 		"audio.alsa.rate":           48000,
 		"audio.alsa.period":         "10ms",
 		"audio.alsa.periods":        3,
@@ -262,6 +265,7 @@ func (c *Config) validate() confkit.Problems {
 		p.Addf("pulse", "%v", err)
 	}
 	oneOf(&p, "audio.backend", c.Audio.Backend, "alsa", "file", "silence")
+	c.validateALSA(&p)
 	for key, g := range map[string]float64{"audio.mic_gain_db": c.Audio.MicGainDB, "audio.speaker_gain_db": c.Audio.SpeakerGainDB} {
 		if g < -40 || g > 40 {
 			p.Addf(key, "%v dB: want −40 to 40", g)
@@ -276,6 +280,25 @@ func (c *Config) validate() confkit.Problems {
 		}
 	}
 	return p
+}
+
+func (c *Config) validateALSA(p *confkit.Problems) {
+	a := &c.Audio.ALSA
+	oneOf(p, "audio.alsa.driver", a.Driver, "alsa-utils", "miniaudio")
+	switch a.Rate {
+	case 8000, 16000, 32000, 44100, 48000:
+	default:
+		p.Addf("audio.alsa.rate", "%d: want 8000, 16000, 32000, 44100 or 48000", a.Rate)
+	}
+	if a.Period < time.Millisecond || a.Period > 100*time.Millisecond {
+		p.Addf("audio.alsa.period", "%v: want 1ms to 100ms", a.Period)
+	}
+	if a.Periods < 2 || a.Periods > 16 {
+		p.Addf("audio.alsa.periods", "%d: want 2 to 16", a.Periods)
+	}
+	if a.Driver == "alsa-utils" && strings.TrimSpace(a.Device) == "" {
+		p.Add("audio.alsa.device", `required: an ALSA PCM such as "default" or "plughw:CARD=Device,DEV=0" (arecord -L lists them)`)
+	}
 }
 
 func (c *Config) validateSIP(p *confkit.Problems) {

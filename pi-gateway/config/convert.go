@@ -111,7 +111,7 @@ func (c *Config) OpenAudio(clk clock.Clock, log *slog.Logger) (audio.Device, err
 	a := c.Audio
 	switch a.Backend {
 	case "alsa":
-		return alsa.Open(alsa.Config{Device: a.ALSA.Device, Rate: a.ALSA.Rate, Period: a.ALSA.Period, Periods: a.ALSA.Periods}, log)
+		return alsa.Open(alsa.Config{Driver: a.ALSA.Driver, Device: a.ALSA.Device, Rate: a.ALSA.Rate, Period: a.ALSA.Period, Periods: a.ALSA.Periods}, log)
 	case "file":
 		return file.Open(file.Config{Input: a.File.Input, Loop: a.File.Loop, Output: a.File.Output, Realtime: a.File.Realtime}, clk)
 	case "silence":

@@ -35,6 +35,7 @@ import (
 
 	asteriskconf "github.com/kurodenwa/kurodenwa/asterisk-conf"
 	"github.com/kurodenwa/kurodenwa/internal/site"
+	gwconfig "github.com/kurodenwa/kurodenwa/pi-gateway/config"
 )
 
 // env is one test's world: the two chroots, the inventory, the logs.
@@ -505,9 +506,32 @@ func (e *env) checkPhone(t *testing.T) {
 	}
 	e.assertFile(t, root, "/usr/local/bin/pi-gateway", owner{0o755, "root", "root"})
 	e.assertFile(t, root, "/etc/kurodenwa/pi-gateway.yaml", owner{0o640, "root", "kurodenwa"})
+	// The example configuration is a template: the role fills in the card.
 	example, err := os.ReadFile(filepath.Join(e.repo, "ansible", "inventory", "example", "files", "pi-gateway.yaml"))
 	require.NoError(t, err)
-	assert.Equal(t, string(example), e.readFile(root, "/etc/kurodenwa/pi-gateway.yaml"))
+	installed := e.readFile(root, "/etc/kurodenwa/pi-gateway.yaml")
+	assert.Equal(t, strings.ReplaceAll(string(example), "{{ pi_gateway_alsa_device }}", "default"), installed)
+	// pi-gateway itself accepts it, and it opens the USB card: the ALSA
+	// backend through arecord/aplay (the CGO_ENABLED=0 build's driver) on
+	// ALSA's default PCM, which /etc/asound.conf makes the card.
+	gw, err := gwconfig.Parse([]byte(installed), "pi-gateway.yaml", gwconfig.Options{
+		LookupEnv: func(k string) (string, bool) {
+			return e.secrets["vault_kurodenwa_blackphone_password"], k == "KURODENWA_SIP_PASSWORD"
+		},
+	})
+	require.NoError(t, err, "the installed pi-gateway.yaml")
+	assert.Equal(t, "alsa", gw.Audio.Backend)
+	assert.Equal(t, gwconfig.ALSA{Driver: "alsa-utils", Device: "default", Rate: 48000, Period: 10 * time.Millisecond, Periods: 3}, gw.Audio.ALSA)
+	// What that driver runs is there, installed by the play before
+	// pi-gateway's role (alsa, then pi_gateway, in site.yml).
+	for _, prog := range []string{"arecord", "aplay"} {
+		assert.Contains(t, e.chroot(root, prog, "--version"), prog+": version", "%s runs", prog)
+	}
+	assert.Contains(t, e.chroot(root, "dpkg-query", "-W", "-f", "${Status}", "alsa-utils"), "install ok installed")
+	if out := e.outputs[0]; assert.Contains(t, out, "TASK [alsa : Make the USB card ALSA's default device]") {
+		assert.Less(t, strings.Index(out, "TASK [alsa : Make the USB card ALSA's default device]"), strings.Index(out, "TASK [pi_gateway : Start pi-gateway]"),
+			"the card is set up before pi-gateway starts")
+	}
 	e.assertFile(t, root, "/etc/kurodenwa/secrets.env", owner{0o640, "root", "kurodenwa"})
 	assert.Equal(t, map[string]string{"KURODENWA_SIP_PASSWORD": e.secrets["vault_kurodenwa_blackphone_password"]},
 		e.sourceEnv(t, root, "/etc/kurodenwa/secrets.env"))

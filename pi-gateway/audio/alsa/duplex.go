@@ -1,15 +1,7 @@
-// Package alsa is the audio device for the USB sound card wired to the
-// line's hybrid: full duplex through miniaudio (github.com/gen2brain/malgo,
-// which loads libasound at run time), at the card's own rate with our own
-// polyphase resampling to and from 8 kHz. The cgo part builds only with
-// the "alsa" build tag (go build -tags alsa); without it Open says so. The
-// buffering and resampling here build everywhere and are tested without a
-// card.
 package alsa
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -17,46 +9,6 @@ import (
 	"github.com/kurodenwa/kurodenwa/pi-gateway/audio"
 	"github.com/kurodenwa/kurodenwa/pi-gateway/audio/resample"
 )
-
-// Config chooses the card and its buffering.
-type Config struct {
-	// Device is part of the card's name as ALSA lists it (e.g. "USB");
-	// "" uses the default device.
-	Device string
-	// Rate is the card's sample rate: 48000 (default), 44100 or 8000.
-	Rate int
-	// Period is the card's period (default 10 ms) and Periods how many
-	// make its buffer (default 3).
-	Period  time.Duration
-	Periods int
-	// PlayoutFrames is how many 20 ms frames Write may queue before it
-	// blocks (default 2).
-	PlayoutFrames int
-	// Null uses miniaudio's null backend instead of ALSA (tests, CI).
-	Null bool
-}
-
-func (c *Config) defaults() error {
-	if c.Rate == 0 {
-		c.Rate = 48000
-	}
-	if c.Period <= 0 {
-		c.Period = 10 * time.Millisecond
-	}
-	if c.Periods <= 0 {
-		c.Periods = 3
-	}
-	if c.PlayoutFrames <= 0 {
-		c.PlayoutFrames = 2
-	}
-	if c.Rate != 8000 && c.Rate != 44100 && c.Rate != 48000 && c.Rate != 16000 && c.Rate != 32000 {
-		return fmt.Errorf("alsa: rate %d: want 8000, 16000, 32000, 44100 or 48000", c.Rate)
-	}
-	return nil
-}
-
-// ErrClosed is returned by Read and Write after Close.
-var ErrClosed = errors.New("alsa: device closed")
 
 // captureLimit bounds the captured audio kept for Read (1 s); older audio
 // is dropped when no one reads, so a late reader gets fresh speech.
@@ -183,6 +135,43 @@ func (d *duplex) Write(ctx context.Context, frame []int16) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// takePlay waits for queued playback and moves up to max samples of it
+// (card rate) to dst: the alsa-utils driver's pull, where the card's
+// callback would pull. After close it returns what is left, then
+// ErrClosed; stop ends the wait with ErrStopped.
+func (d *duplex) takePlay(ctx context.Context, stop <-chan struct{}, dst []int16, max int) ([]int16, error) {
+	for {
+		d.mu.Lock()
+		if n := min(len(d.play), max); n > 0 {
+			dst = append(dst, d.play[:n]...)
+			d.play = append(d.play[:0], d.play[n:]...)
+			d.notify()
+			d.mu.Unlock()
+			return dst, nil
+		}
+		if d.closed {
+			d.mu.Unlock()
+			return dst, ErrClosed
+		}
+		ch := d.changed
+		d.mu.Unlock()
+		select {
+		case <-ch:
+		case <-stop:
+			return dst, errStopped
+		case <-ctx.Done():
+			return dst, ctx.Err()
+		}
+	}
+}
+
+// isClosed reports whether close was called.
+func (d *duplex) isClosed() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.closed
 }
 
 func (d *duplex) close() {

@@ -3,48 +3,21 @@
 package alsa
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gen2brain/malgo"
-
-	"github.com/kurodenwa/kurodenwa/pi-gateway/audio"
 )
 
 // maBackendNull is miniaudio's ma_backend_null. malgo v0.11.24's
 // BackendNull is one short: its list misses ma_backend_custom.
 const maBackendNull = malgo.Backend(malgo.BackendNull + 1)
 
-// ErrNotBuilt is never returned in this build.
-var ErrNotBuilt = errors.New("alsa: not built")
-
-// Device is the USB sound card as an audio.Device.
-type Device struct {
-	*duplex
-	cfg  Config
-	mctx *malgo.AllocatedContext
-	dev  *malgo.Device
-	once sync.Once
-}
-
-var _ audio.Device = (*Device)(nil)
-
-// Open starts the card in full duplex, mono, 16 bit at cfg.Rate.
-func Open(cfg Config, log *slog.Logger) (*Device, error) {
-	if err := cfg.defaults(); err != nil {
-		return nil, err
-	}
-	if log == nil {
-		log = slog.Default()
-	}
-	d, err := newDuplex(cfg)
-	if err != nil {
-		return nil, err
-	}
+// openMiniaudio starts the card in full duplex through miniaudio, feeding
+// d from its callback; the returned func stops it.
+func openMiniaudio(cfg Config, d *duplex, log *slog.Logger) (func(), error) {
 	backend := malgo.Backend(malgo.BackendAlsa)
 	if cfg.Null {
 		backend = maBackendNull
@@ -61,7 +34,9 @@ func Open(cfg Config, log *slog.Logger) (*Device, error) {
 	dc.Periods = uint32(cfg.Periods)
 	dc.Capture.Format, dc.Capture.Channels = malgo.FormatS16, 1
 	dc.Playback.Format, dc.Playback.Channels = malgo.FormatS16, 1
-	if cfg.Device != "" {
+	// "default" is the config's default (an ALSA PCM for alsa-utils):
+	// here it means miniaudio's default device, not a card name.
+	if cfg.Device != "" && cfg.Device != "default" {
 		capID, playID, err := find(mctx, cfg.Device)
 		if err != nil {
 			_ = mctx.Uninit()
@@ -94,7 +69,11 @@ func Open(cfg Config, log *slog.Logger) (*Device, error) {
 		mctx.Free()
 		return nil, fmt.Errorf("alsa: start %q: %w", cfg.Device, err)
 	}
-	return &Device{duplex: d, cfg: cfg, mctx: mctx, dev: dev}, nil
+	return func() {
+		dev.Uninit()
+		_ = mctx.Uninit()
+		mctx.Free()
+	}, nil
 }
 
 // find picks the capture and playback devices whose names contain name.
@@ -118,34 +97,4 @@ func find(mctx *malgo.AllocatedContext, name string) (capID, playID malgo.Device
 	}
 	playID, err = pick(malgo.Playback, "playback")
 	return
-}
-
-func bytesToInt16(dst []int16, b []byte) []int16 {
-	for i := 0; i+1 < len(b); i += 2 {
-		dst = append(dst, int16(uint16(b[i])|uint16(b[i+1])<<8))
-	}
-	return dst
-}
-
-func int16ToBytes(dst []byte, s []int16) {
-	for i, v := range s {
-		if 2*i+1 >= len(dst) {
-			return
-		}
-		dst[2*i], dst[2*i+1] = byte(v), byte(uint16(v)>>8)
-	}
-}
-
-// Latency is the delay from Write to the earpiece, roughly.
-func (d *Device) Latency() time.Duration { return d.latency(d.cfg) }
-
-// Close stops the card.
-func (d *Device) Close() error {
-	d.once.Do(func() {
-		d.duplex.close()
-		d.dev.Uninit()
-		_ = d.mctx.Uninit()
-		d.mctx.Free()
-	})
-	return nil
 }

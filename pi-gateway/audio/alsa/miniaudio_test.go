@@ -15,7 +15,7 @@ import (
 // TestNullBackend runs the real miniaudio device on its null backend, which
 // needs no card: frames go through the callbacks at the device's pace.
 func TestNullBackend(t *testing.T) {
-	d, err := Open(Config{Null: true}, nil)
+	d, err := Open(Config{Driver: DriverMiniaudio, Null: true}, nil)
 	require.NoError(t, err)
 	defer d.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
