@@ -33,7 +33,7 @@ echo
 echo "== ari-app route: peer shibuya dials (99 is our hop prefix)"
 "$bin" route --site "$site" --from peer-shibuya 201 9972100 99712680 0312345678
 echo
-echo "== pi-gateway: the black phone (simulated line, real SIP stack) calls a real baresip"
+echo "== pi-gateway: the black phone (simulated line, real SIP stack) calls a real baresip, then baresip calls it"
 if command -v baresip >/dev/null; then
 	go run ./pi-gateway demo
 else

@@ -83,8 +83,17 @@ func FreePort() (int, error) {
 	return 0, errors.New("no free port on 127.0.0.1")
 }
 
+// errAddrInUse is start's error when baresip could not bind a port.
+var errAddrInUse = errors.New("baresip: a port is in use")
+
+// startAttempts bounds the tries with fresh ports.
+const startAttempts = 3
+
 // Start writes a configuration into o.Dir and starts baresip; it returns
-// once its control port answers (bounded). Close stops it.
+// once its control port answers (bounded). Close stops it. Ports it
+// picks itself are picked again if baresip finds one taken: it also
+// binds SIPPort+1 (SIP over TLS, which baresip 1.0 cannot turn off), and
+// binds without SO_REUSEADDR, so a port that looked free may not be.
 func Start(ctx context.Context, bin string, o Options) (*Baresip, error) {
 	if o.User == "" {
 		o.User = "bob"
@@ -92,15 +101,29 @@ func Start(ctx context.Context, bin string, o Options) (*Baresip, error) {
 	if o.ToneFreq == 0 {
 		o.ToneFreq = 440
 	}
-	for _, p := range []*int{&o.SIPPort, &o.CtrlPort, &o.RTPPort} {
-		if *p == 0 {
-			port, err := FreePort()
-			if err != nil {
-				return nil, err
+	given := o
+	for attempt := 1; ; attempt++ {
+		o := given
+		for _, p := range []*int{&o.SIPPort, &o.CtrlPort, &o.RTPPort} {
+			if *p == 0 {
+				port, err := FreePort()
+				if err != nil {
+					return nil, err
+				}
+				*p = port
 			}
-			*p = port
 		}
+		b, err := start(ctx, bin, o)
+		pickedAny := given.SIPPort == 0 || given.CtrlPort == 0 || given.RTPPort == 0
+		if errors.Is(err, errAddrInUse) && pickedAny && attempt < startAttempts {
+			continue
+		}
+		return b, err
 	}
+}
+
+// start is one try of Start, with every port chosen.
+func start(ctx context.Context, bin string, o Options) (*Baresip, error) {
 	rtp := o.RTPPort &^ 1
 	if err := WriteToneWAV(filepath.Join(o.Dir, "tone.wav"), o.ToneFreq, 120*time.Second); err != nil {
 		return nil, err
@@ -173,6 +196,9 @@ snd_path %s
 		}
 		select {
 		case <-b.exited:
+			if log, _ := os.ReadFile(b.LogPath()); strings.Contains(string(log), "Address already in use") {
+				return nil, fmt.Errorf("%w: baresip exited at start: %v (log: %s)", errAddrInUse, b.exitErr, b.LogPath())
+			}
 			return nil, fmt.Errorf("baresip exited at start: %v (log: %s)", b.exitErr, b.LogPath())
 		case <-ctx.Done():
 			b.Close()

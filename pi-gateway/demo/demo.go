@@ -4,8 +4,12 @@
 // 127.0.0.1, and every step of the call is shown as it happens and
 // checked: off-hook, dial tone, pulses and digits, ringing and ringback,
 // answer, audio both ways, the far end's hang-up, the hang-up tone and
-// on-hook. Tones are checked with Goertzel filters on what the gateway
-// played to the earpiece and on what baresip recorded.
+// on-hook. Then baresip calls the black phone: the bell rings with the
+// tone plan's cadence, the handset is lifted, audio flows both ways and
+// baresip hangs up. Tones are checked with Goertzel filters on what the
+// gateway played to the earpiece and on what baresip recorded; the
+// daemon's status server (/health, /metrics on 127.0.0.1) is read as the
+// calls happen.
 package demo
 
 import (
@@ -14,8 +18,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -108,13 +115,17 @@ type run struct {
 	start time.Time
 	dir   string
 	obs   chan observed
+	bell  chan sim.Outputs // every change of the line's outputs
 	ear   *device
 	term  *simphone.Phone
+	st    statusClient
 	steps int
 }
 
 func (d *run) printf(format string, args ...any) {
-	fmt.Fprintf(d.out, "[%6.1fs] %s\n", time.Since(d.start).Seconds(), fmt.Sprintf(format, args...))
+	// Truncated as the terminal phone's stamps are, so both agree.
+	el := time.Since(d.start).Truncate(100 * time.Millisecond)
+	fmt.Fprintf(d.out, "[%6.1fs] %s\n", el.Seconds(), fmt.Sprintf(format, args...))
 }
 
 func (d *run) pass(format string, args ...any) {
@@ -150,9 +161,14 @@ func (d *run) run(ctx context.Context, bin string) error {
 	if rtp < 1024 {
 		rtp += 1024
 	}
+	httpPort, err := baresip.FreePort()
+	if err != nil {
+		return err
+	}
 	// The gateway's "PBX" is baresip itself: dialled digits go to
-	// sip:DIGITS@127.0.0.1:PORT. A REGISTER there gets no binding, which
-	// the gateway retries quietly; calls do not need it.
+	// sip:DIGITS@127.0.0.1:PORT. A REGISTER there gets 501 (baresip is
+	// no registrar), which /health shows and the gateway retries quietly;
+	// calls do not need it.
 	yaml := fmt.Sprintf(`line: {backend: sim}
 audio: {backend: silence}
 sip:
@@ -162,7 +178,9 @@ sip:
 phone:
   digit_map: "(2xx|x.T)"
   tone_zone: jp
-`, br.SIPPort, rtp, rtp+40)
+http:
+  listen: 127.0.0.1:%d
+`, br.SIPPort, rtp, rtp+40, httpPort)
 	cfg, err := config.Parse([]byte(yaml), "demo", config.Options{LookupEnv: func(k string) (string, bool) {
 		if k == "KURODENWA_SIP_PASSWORD" {
 			return "Demo-not-a-secret-1", true // baresip asks for none
@@ -191,7 +209,17 @@ phone:
 
 	clk := clock.Real{}
 	term := d.term
-	l, err := sim.New(term.SimOptions(sim.Options{Pulse: pulses, Clock: clk}))
+	d.bell = make(chan sim.Outputs, 64)
+	so := term.SimOptions(sim.Options{Pulse: pulses, Clock: clk})
+	show := so.OnChange
+	so.OnChange = func(o sim.Outputs) {
+		show(o)
+		select {
+		case d.bell <- o:
+		default: // called under the line's lock: never block it
+		}
+	}
+	l, err := sim.New(so)
 	if err != nil {
 		return err
 	}
@@ -205,6 +233,7 @@ phone:
 	go func() {
 		gwDone <- daemon.Run(runCtx, daemon.Options{
 			Line: l, Audio: d.ear, UA: daemon.FromSIPUA(ua), Phone: pc, Zone: zone, Clock: clk, Log: d.log,
+			StatusListen: cfg.HTTP.Listen, Registrar: cfg.SIP.Registrar,
 			Tones: term.Tones,
 			Observe: func(ev phone.Event, st phone.State, cmds []phone.Command) {
 				term.Observe(ev, st, cmds)
@@ -224,8 +253,30 @@ phone:
 		return &StepError{"start gateway", errors.New("not running within 10 s")}
 	}
 	d.printf("pi-gateway running: SIP %s, simulated line, tone zone jp; dialling %s reaches %s", ua.Addr(), Number, br.URI())
+	d.st = statusClient{base: "http://" + cfg.HTTP.Listen, http: &http.Client{}}
+	if err := d.st.wait(ctx, 10*time.Second); err != nil {
+		return &StepError{"status server", err}
+	}
+	h, err := d.st.health(ctx)
+	if err != nil {
+		return &StepError{"status server", err}
+	}
+	if h.Line == nil || h.Line.State != "idle" || len(h.Calls) != 0 {
+		return &StepError{"status server", fmt.Errorf("/health before any call: %s", describe(h))}
+	}
+	d.pass("status server on %s: /health says %s", d.st.base, describe(h))
+	if r := h.Registration; r != nil {
+		reg := r.State
+		if r.Detail != "" {
+			reg += " (" + r.Detail + ")"
+		}
+		d.printf("  registration: %s; baresip stands in for the PBX but is no registrar, and calls need none", reg)
+	}
 
 	if err := d.call(ctx, l, br, brEvents); err != nil {
+		return err
+	}
+	if err := d.incoming(ctx, l, "sip:"+cfg.SIP.User+"@"+ua.Addr().String(), pc.RingCadence, br, brEvents); err != nil {
 		return err
 	}
 
@@ -269,10 +320,7 @@ func (d *run) call(ctx context.Context, l *sim.Line, br *baresip.Baresip, brEven
 	}
 
 	d.printf("you dial %s on the rotary dial (10 pps pulse trains)", Number)
-	if err := l.Dial(Number); err != nil {
-		return &StepError{"dial", err}
-	}
-	if err := step("dial", d.waitState(ctx, phone.StateCalling, 15*time.Second)); err != nil {
+	if err := d.dial(ctx, l); err != nil {
 		return err
 	}
 	d.pass("number %s complete (digit map), INVITE sent", Number)
@@ -311,6 +359,10 @@ func (d *run) call(ctx context.Context, l *sim.Line, br *baresip.Baresip, brEven
 		return &StepError{"answer", err}
 	}
 	d.pass("answered: polarity reversed, speech path connected")
+	before, err := d.st.metrics(ctx)
+	if err != nil {
+		return &StepError{"metrics", err}
+	}
 
 	// Give the media a moment to flow, then listen for baresip's tone.
 	if _, err := d.ear.next(ctx, 500*time.Millisecond); err != nil {
@@ -325,39 +377,16 @@ func (d *run) call(ctx context.Context, l *sim.Line, br *baresip.Baresip, brEven
 	} else {
 		d.pass("earpiece hears baresip's %v Hz (%.0f%% of 3 s, %.1f dBm0)", BaresipTone, 100*det.OnShare, det.Level)
 	}
+	if err := d.checkCall(ctx, "out", before); err != nil {
+		return err
+	}
 
 	d.printf("baresip hangs up (ctrl_tcp hangup)")
 	if _, err := br.Command(ctx, "hangup", ""); err != nil {
 		return &StepError{"far-end hang-up", err}
 	}
-	if _, err := d.waitEvent(ctx, 10*time.Second, phone.RemoteHangup); err != nil {
-		return &StepError{"far-end hang-up", err}
-	}
-	d.pass("far end hung up (BYE)")
-
-	pcm, err = d.ear.next(ctx, 2*time.Second)
-	if err != nil {
-		return &StepError{"hang-up tone", err}
-	}
-	det := tone.Detector{Freq: 400}.Detect(pcm)
-	if !det.Present || det.OnShare < 0.3 || det.OnShare > 0.7 || len(det.Runs) < 3 {
-		return &StepError{"hang-up tone", fmt.Errorf("400 Hz 0.5 s on / 0.5 s off not found: on %.0f%%, runs %v", 100*det.OnShare, det.Runs)}
-	}
-	d.pass("hang-up tone (終話音) heard: 400 Hz, on %.0f%% of 2 s, cadence %v", 100*det.OnShare, det.Cadence())
-
-	if _, err := waitBaresip(ctx, brEvents, "CALL_CLOSED", 10*time.Second); err != nil {
-		return &StepError{"audio to baresip", err}
-	}
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	rec, err := br.ReceivedAudio(rctx)
-	cancel()
-	if err != nil {
-		return &StepError{"audio to baresip", err}
-	}
-	if ok, det := baresip.ToneFor(rec, MicTone, 2*time.Second); !ok {
-		return &StepError{"audio to baresip", fmt.Errorf("our %v Hz not in baresip's recording for 2 s: %v", MicTone, det.Runs)}
-	} else {
-		d.pass("baresip's recording has our %v Hz microphone tone (%.1f s of %.1f s)", MicTone, det.OnShare*float64(len(rec))/8000, float64(len(rec))/8000)
+	if err := d.farEndHangup(ctx, br, brEvents); err != nil {
+		return err
 	}
 
 	d.printf("you replace the handset")
@@ -366,7 +395,7 @@ func (d *run) call(ctx context.Context, l *sim.Line, br *baresip.Baresip, brEven
 		return err
 	}
 	d.pass("on-hook: line idle")
-	return nil
+	return d.checkIdle(ctx, "answered")
 }
 
 // waitState waits, bounded, until the phone reaches st.
@@ -422,6 +451,222 @@ func waitBaresip(ctx context.Context, events <-chan baresip.Event, typ string, l
 			return nil, fmt.Errorf("baresip reported no %s within %v", typ, limit)
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		}
+	}
+}
+
+// farEndHangup checks what follows baresip's BYE: the phone hears of it,
+// the earpiece the hang-up tone, and baresip's recording of the call holds
+// our microphone's tone.
+func (d *run) farEndHangup(ctx context.Context, br *baresip.Baresip, brEvents <-chan baresip.Event) error {
+	if _, err := d.waitEvent(ctx, 10*time.Second, phone.RemoteHangup); err != nil {
+		return &StepError{"far-end hang-up", err}
+	}
+	d.pass("far end hung up (BYE)")
+
+	pcm, err := d.ear.next(ctx, 2*time.Second)
+	if err != nil {
+		return &StepError{"hang-up tone", err}
+	}
+	det := tone.Detector{Freq: 400}.Detect(pcm)
+	if !det.Present || det.OnShare < 0.3 || det.OnShare > 0.7 || len(det.Runs) < 3 {
+		return &StepError{"hang-up tone", fmt.Errorf("400 Hz 0.5 s on / 0.5 s off not found: on %.0f%%, runs %v", 100*det.OnShare, det.Runs)}
+	}
+	d.pass("hang-up tone (終話音) heard: 400 Hz, on %.0f%% of 2 s, cadence %v", 100*det.OnShare, det.Cadence())
+
+	if _, err := waitBaresip(ctx, brEvents, "CALL_CLOSED", 10*time.Second); err != nil {
+		return &StepError{"audio to baresip", err}
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	rec, err := br.ReceivedAudio(rctx)
+	cancel()
+	if err != nil {
+		return &StepError{"audio to baresip", err}
+	}
+	ok, det := baresip.ToneFor(rec, MicTone, 2*time.Second)
+	if !ok {
+		return &StepError{"audio to baresip", fmt.Errorf("our %v Hz not in baresip's recording for 2 s: %v", MicTone, det.Runs)}
+	}
+	d.pass("baresip's recording has our %v Hz microphone tone (%.1f s of %.1f s)", MicTone, det.OnShare*float64(len(rec))/8000, float64(len(rec))/8000)
+	return nil
+}
+
+// incoming is the other way round: baresip calls the black phone, the
+// bell rings, the handset is lifted, baresip hangs up.
+func (d *run) incoming(ctx context.Context, l *sim.Line, uri string, cadence []time.Duration, br *baresip.Baresip, brEvents <-chan baresip.Event) error {
+	// The first call's news and recording are done with.
+	for drained := false; !drained; {
+		select {
+		case <-d.bell:
+		case <-d.obs:
+		default:
+			drained = true
+		}
+	}
+	old, _ := filepath.Glob(filepath.Join(br.Dir, "dump-*.wav"))
+	for _, f := range old {
+		if err := os.Remove(f); err != nil {
+			return &StepError{"incoming call", err}
+		}
+	}
+
+	d.printf("baresip calls the black phone (ctrl_tcp dial %s)", uri)
+	if _, err := br.Command(ctx, "dial", uri); err != nil {
+		return &StepError{"incoming call", err}
+	}
+	o, err := d.waitBell(ctx, 10*time.Second, "the bell ringing", func(o sim.Outputs) bool { return o.Ringing })
+	if err != nil {
+		return &StepError{"bell", err}
+	}
+	if !slices.Equal(o.Cadence, cadence) {
+		return &StepError{"bell", fmt.Errorf("cadence %v, want the tone plan's %v", o.Cadence, cadence)}
+	}
+	if err := d.waitState(ctx, phone.StateRinging, 5*time.Second); err != nil {
+		return &StepError{"bell", err}
+	}
+	if _, err := waitBaresip(ctx, brEvents, "CALL_RINGING", 10*time.Second); err != nil {
+		return &StepError{"bell", err}
+	}
+	d.pass("the bell rings with the tone plan's cadence %v (1 s on, 2 s off); baresip got 180 Ringing", o.Cadence)
+	h, err := d.st.health(ctx)
+	if err != nil {
+		return &StepError{"/health while ringing", err}
+	}
+	if h.Line == nil || h.Line.State != "ringing" || len(h.Calls) != 1 || h.Calls[0].Direction != "in" {
+		return &StepError{"/health while ringing", fmt.Errorf("want the phone ringing with one incoming call: %s", describe(h))}
+	}
+	d.pass("/health while it rings: %s", describe(h))
+	// Let it ring a while: the speech path stays open, so the earpiece
+	// (and the sound card behind it) hears nothing.
+	pcm, err := d.ear.next(ctx, 1500*time.Millisecond)
+	if err != nil {
+		return &StepError{"bell", err}
+	}
+	if i := slices.IndexFunc(pcm, func(s int16) bool { return s != 0 }); i >= 0 {
+		return &StepError{"bell", fmt.Errorf("the earpiece heard sound %.2f s into the ringing: the speech path must stay open", float64(i)/8000)}
+	}
+	d.pass("while the bell rings the earpiece is silent (1.5 s): speech path open")
+
+	d.printf("you lift the handset")
+	l.Lift()
+	if err := d.waitState(ctx, phone.StateConnected, 5*time.Second); err != nil {
+		return &StepError{"answer", err}
+	}
+	if _, err := d.waitBell(ctx, 5*time.Second, "bell silent, polarity reversed, speech path connected", func(o sim.Outputs) bool {
+		return !o.Ringing && o.Reversed && o.Talk
+	}); err != nil {
+		return &StepError{"answer", err}
+	}
+	if _, err := waitBaresip(ctx, brEvents, "CALL_ESTABLISHED", 10*time.Second); err != nil {
+		return &StepError{"answer", err}
+	}
+	d.pass("answered by lifting the handset: bell stopped, 200 OK sent, polarity reversed, speech path connected")
+	before, err := d.st.metrics(ctx)
+	if err != nil {
+		return &StepError{"metrics", err}
+	}
+
+	if _, err := d.ear.next(ctx, 500*time.Millisecond); err != nil {
+		return &StepError{"audio from baresip", err}
+	}
+	pcm, err = d.ear.next(ctx, 3*time.Second)
+	if err != nil {
+		return &StepError{"audio from baresip", err}
+	}
+	ok, det := baresip.ToneFor(pcm, BaresipTone, 2*time.Second)
+	if !ok {
+		return &StepError{"audio from baresip", fmt.Errorf("%v Hz not in the earpiece for 2 of 3 s: %v", BaresipTone, det.Runs)}
+	}
+	d.pass("earpiece hears baresip's %v Hz (%.0f%% of 3 s, %.1f dBm0)", BaresipTone, 100*det.OnShare, det.Level)
+	if err := d.checkCall(ctx, "in", before); err != nil {
+		return err
+	}
+
+	d.printf("baresip hangs up (ctrl_tcp hangup)")
+	if _, err := br.Command(ctx, "hangup", ""); err != nil {
+		return &StepError{"far-end hang-up", err}
+	}
+	if err := d.farEndHangup(ctx, br, brEvents); err != nil {
+		return err
+	}
+	d.printf("you replace the handset")
+	l.Replace()
+	if err := d.waitState(ctx, phone.StateIdle, 5*time.Second); err != nil {
+		return &StepError{"on-hook", err}
+	}
+	d.pass("on-hook: line idle")
+	return d.checkIdle(ctx, "accepted")
+}
+
+// waitBell waits, bounded, until the line's outputs satisfy ok.
+func (d *run) waitBell(ctx context.Context, limit time.Duration, what string, ok func(sim.Outputs) bool) (sim.Outputs, error) {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	for {
+		select {
+		case o := <-d.bell:
+			if ok(o) {
+				return o, nil
+			}
+		case <-t.C:
+			return sim.Outputs{}, fmt.Errorf("the line did not show %s within %v", what, limit)
+		case <-ctx.Done():
+			return sim.Outputs{}, ctx.Err()
+		}
+	}
+}
+
+// dial turns the dial for Number until the phone places the call. The
+// simulated dial's pulses run on real timers: on a loaded machine one may
+// fire late enough for the decoder to reject the train (rightly: it
+// never guesses). A person would then hang up and dial again, and so
+// does the demo, once, saying so.
+func (d *run) dial(ctx context.Context, l *sim.Line) error {
+	for attempt := 1; ; attempt++ {
+		if err := l.Dial(Number); err != nil {
+			return &StepError{"dial", err}
+		}
+		reason, err := d.waitDialled(ctx, 15*time.Second)
+		if err != nil {
+			return &StepError{"dial", err}
+		}
+		if reason == "" {
+			return nil
+		}
+		if attempt == 2 {
+			return &StepError{"dial", fmt.Errorf("the number was not taken twice: %s", reason)}
+		}
+		d.printf("the exchange rejected a pulse train (%s): the machine is loaded and the simulated dial's timers ran late", reason)
+		d.printf("you replace the handset, lift it again and dial %s again", Number)
+		l.Replace()
+		if err := d.waitState(ctx, phone.StateIdle, 5*time.Second); err != nil {
+			return &StepError{"dial", err}
+		}
+		l.Lift()
+		if err := d.waitState(ctx, phone.StateDialTone, 5*time.Second); err != nil {
+			return &StepError{"dial", err}
+		}
+	}
+}
+
+// waitDialled waits, bounded, until the phone places the call (""), or
+// rejects the dialling (the reason).
+func (d *run) waitDialled(ctx context.Context, limit time.Duration) (string, error) {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	for {
+		select {
+		case o := <-d.obs:
+			switch {
+			case o.st == phone.StateCalling:
+				return "", nil
+			case o.ev.Kind == phone.DigitError:
+				return o.ev.Reason, nil
+			}
+		case <-t.C:
+			return "", fmt.Errorf("the phone did not place the call within %v", limit)
+		case <-ctx.Done():
+			return "", ctx.Err()
 		}
 	}
 }

@@ -224,7 +224,10 @@ func (l *Line) fire(self clock.Timer) {
 	}
 	e := l.pending[0]
 	l.pending = l.pending[1:]
-	l.setLoop(e.State)
+	// Stamped when the edge was due, not when the timer ran: a real dial's
+	// pulses keep their speed however busy the Pi is, and the GPIO backend
+	// stamps edges with the kernel's time in the same way.
+	l.setLoopAt(e.State, l.epoch.Add(e.At))
 	l.schedule()
 }
 
@@ -238,8 +241,11 @@ func (l *Line) cancelDial() {
 	}
 }
 
-// setLoop changes the raw loop; l.mu must be held.
-func (l *Line) setLoop(s pulse.State) {
+// setLoop changes the raw loop now; l.mu must be held.
+func (l *Line) setLoop(s pulse.State) { l.setLoopAt(s, l.clk.Now()) }
+
+// setLoopAt changes the raw loop, stamped at; l.mu must be held.
+func (l *Line) setLoopAt(s pulse.State, at time.Time) {
 	if l.closed || s == l.loop {
 		return
 	}
@@ -253,7 +259,7 @@ func (l *Line) setLoop(s pulse.State) {
 		l.out.Ringing, l.out.Cadence = false, nil
 		l.changed()
 	}
-	l.driver.Edge(s)
+	l.driver.EdgeAt(s, at)
 }
 
 func (l *Line) changed() {
