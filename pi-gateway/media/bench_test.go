@@ -2,17 +2,21 @@ package media
 
 import (
 	"context"
+	"net/netip"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pion/rtp"
 
 	"github.com/kurodenwa/kurodenwa/internal/tone"
 )
 
 // BenchmarkCallSecond is one second of a call's media work for one
 // endpoint, without waiting for the clock: 50 frames encoded, packetised
-// and sent over loopback UDP (to the session itself), then read from the
-// socket, parsed, decoded, put through the jitter buffer and played out.
+// and sent over loopback UDP (to the session itself), then drained from
+// the socket as the clock goroutine does, parsed, decoded, put through
+// the jitter buffer and played out.
 // ns/op is the CPU a call costs per second of talk.
 func BenchmarkCallSecond(b *testing.B) {
 	s, err := NewSession(Config{LocalIP: loopback}, nil)
@@ -26,7 +30,6 @@ func BenchmarkCallSecond(b *testing.B) {
 		b.Fatal(err)
 	}
 	frame := make([]int16, FrameSamples)
-	buf := make([]byte, 2048)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -36,11 +39,7 @@ func BenchmarkCallSecond(b *testing.B) {
 				b.Fatal(err)
 			}
 			s.sendTick()
-			n, from, err := s.conn.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				b.Fatal(err)
-			}
-			s.receive(buf[:n], from, time.Now())
+			s.drain()
 			s.playoutTick()
 			if err := s.Read(ctx, frame); err != nil {
 				b.Fatal(err)
@@ -120,4 +119,63 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkReceivePacket is the receive path of one 20 ms packet without
+// the socket: RTP parse, checks, G.711 decode, jitter buffer push, and
+// the frame's playout. It allocates nothing.
+func BenchmarkReceivePacket(b *testing.B) {
+	s, err := NewSession(Config{LocalIP: loopback}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	from := netip.MustParseAddrPort("127.0.0.1:5004")
+	s.Configure(Params{Remote: from, Codec: PCMU, Direction: SendRecv})
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 7}, Payload: make([]byte, FrameSamples)}
+	buf := make([]byte, 12+FrameSamples)
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		pkt.SequenceNumber++
+		pkt.Timestamp += FrameSamples
+		n, err := pkt.MarshalTo(buf)
+		if err != nil {
+			b.Fatal(err)
+		}
+		now = now.Add(FrameTime)
+		s.receive(buf[:n], from, now)
+		s.playoutTick()
+		s.mu.Lock()
+		s.playLen = 0 // no reader: keep the ring from counting overruns
+		s.mu.Unlock()
+	}
+	if st := s.Stats(); st.Invalid > 0 || st.Late > 0 {
+		b.Fatalf("packets refused: %+v", st)
+	}
+}
+
+// BenchmarkSendPacket is the send path of one frame, socket included:
+// the source's frame, G.711 encode, RTP header, one sendto; the packet
+// (to the session itself) is drained with one recvmsg each op.
+func BenchmarkSendPacket(b *testing.B) {
+	s, err := NewSession(Config{LocalIP: loopback}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	s.Configure(Params{Remote: s.LocalAddr(), Codec: PCMA, Direction: SendOnly})
+	gen, err := tone.FromList("1004")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.SetSource(gen)
+	b.ReportAllocs()
+	for b.Loop() {
+		s.sendTick()
+		s.drain()
+	}
+	if st := s.Stats(); st.PacketsSent == 0 {
+		b.Fatalf("nothing sent: %+v", st)
+	}
 }

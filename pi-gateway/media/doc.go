@@ -15,5 +15,12 @@
 // latches the remote address for NAT (symmetric RTP), applies gains and
 // counts what RFC 3550 asks (loss, jitter) and more for metrics.
 //
+// One goroutine runs a session, woken once per 20 ms tick: it sends the
+// frame's packet, takes in every datagram the RTP socket holds (without
+// waiting; on Linux the socket stays out of Go's network poller and the
+// kernel stamps each arrival) and plays out a frame. A packet arriving
+// thus wakes nothing: thread wake-ups, not the media work, were most of
+// a call's CPU (docs/PERFORMANCE.md).
+//
 // RTCP is not sent; RTCP multiplexed onto the RTP port is ignored.
 package media

@@ -66,7 +66,7 @@ type Config struct {
 type Session struct {
 	cfg   Config
 	log   *slog.Logger
-	conn  *net.UDPConn
+	sock  *rtpSocket // owned by the clock goroutine once started
 	local netip.AddrPort
 
 	txGain, rxGain Gain
@@ -110,6 +110,7 @@ type Session struct {
 	txPCM   [FrameSamples]int16
 	txBuf   [12 + maxPacketSamples]byte
 	payload []byte
+	rxBuf   [2048]byte
 
 	playReady chan struct{}
 }
@@ -148,7 +149,7 @@ func NewSession(cfg Config, log *slog.Logger) (*Session, error) {
 	if !cfg.LocalIP.IsValid() {
 		return nil, fmt.Errorf("media: no local IP to bind RTP to")
 	}
-	conn, err := bindRTP(cfg.LocalIP, cfg.PortMin, cfg.PortMax)
+	sock, err := bindRTP(cfg.LocalIP, cfg.PortMin, cfg.PortMax)
 	if err != nil {
 		return nil, err
 	}
@@ -159,8 +160,8 @@ func NewSession(cfg Config, log *slog.Logger) (*Session, error) {
 	s := &Session{
 		cfg:          cfg,
 		log:          log,
-		conn:         conn,
-		local:        conn.LocalAddr().(*net.UDPAddr).AddrPort(),
+		sock:         sock,
+		local:        sock.localAddr(),
 		txGain:       GainDB(cfg.TxGainDB),
 		rxGain:       GainDB(cfg.RxGainDB),
 		digitSamples: roundFrames(dd),
@@ -175,36 +176,8 @@ func NewSession(cfg Config, log *slog.Logger) (*Session, error) {
 		marker:       true,
 		txPriming:    true,
 	}
-	s.local = netip.AddrPortFrom(s.local.Addr().Unmap(), s.local.Port())
 	s.rx.jb = NewJitterBuffer(cfg.Jitter)
 	return s, nil
-}
-
-func bindRTP(ip netip.Addr, lo, hi int) (*net.UDPConn, error) {
-	if lo <= 0 && hi <= 0 {
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
-		if err != nil {
-			return nil, fmt.Errorf("media: bind RTP on %s: %w", ip, err)
-		}
-		return conn, nil
-	}
-	if lo <= 0 || hi < lo || hi > 65535 {
-		return nil, fmt.Errorf("media: RTP port range %d–%d is invalid", lo, hi)
-	}
-	// Even ports, as RTP/AVP expects (RTCP would take the odd one above),
-	// starting at a random one so two calls do not race for the same.
-	span := (hi-lo)/2 + 1
-	first := rand.IntN(span)
-	var lastErr error
-	for i := range min(span, 64) {
-		port := lo + 2*((first+i)%span)
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
-		if err == nil {
-			return conn, nil
-		}
-		lastErr = err
-	}
-	return nil, fmt.Errorf("media: no free RTP port in %d–%d on %s: %w", lo, hi, ip, lastErr)
 }
 
 // LocalAddr is where this session receives RTP: the address for SDP.
@@ -240,19 +213,16 @@ func (s *Session) SetSource(src Source) {
 }
 
 // Start runs the session until ctx ends or Close. It returns at once.
+// One goroutine does all the work, woken once a frame: it sends a packet,
+// takes in what arrived and plays out a frame.
 func (s *Session) Start(ctx context.Context) {
 	s.startOnce.Do(func() {
 		close(s.started)
-		s.wg.Add(3)
-		go func() { defer s.wg.Done(); s.receiveLoop() }()
-		go func() { defer s.wg.Done(); s.clockLoop(ctx) }()
+		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			select {
-			case <-ctx.Done():
-				s.shut()
-			case <-s.closed:
-			}
+			defer s.sock.close()
+			s.clockLoop(ctx)
 		}()
 	})
 }
@@ -267,7 +237,9 @@ func (s *Session) Close() error {
 func (s *Session) shut() {
 	s.closeOnce.Do(func() {
 		close(s.closed)
-		s.conn.Close()
+		// A running clock goroutine frees the port as it stops; without
+		// one (never started, and now never to be) it is freed here.
+		s.startOnce.Do(func() { s.sock.close() })
 	})
 }
 
@@ -403,9 +375,9 @@ func (s *Session) Stats() Stats {
 	return st
 }
 
-// clockLoop sends one frame and plays out one frame every 20 ms. Ticks
-// missed (a stalled goroutine) are caught up, up to three, so RTP time
-// keeps to the wall clock.
+// clockLoop takes in the packets received, sends one frame and plays out
+// one frame every 20 ms. Ticks missed (a stalled goroutine) are caught
+// up, up to three, so RTP time keeps to the wall clock.
 func (s *Session) clockLoop(ctx context.Context) {
 	t := time.NewTicker(FrameTime)
 	defer t.Stop()
@@ -414,6 +386,7 @@ func (s *Session) clockLoop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			s.shut()
 			return
 		case <-s.closed:
 			return
@@ -426,6 +399,10 @@ func (s *Session) clockLoop(ctx context.Context) {
 			for frames < due {
 				frames++
 				s.sendTick()
+				// After the send and right before the playout, so a
+				// packet that came in time plays now, as it would had its
+				// arrival woken a reader.
+				s.drain()
 				s.playoutTick()
 			}
 		}
@@ -522,7 +499,7 @@ func (s *Session) write(hdr *rtp.Header, remote netip.AddrPort) error {
 		return fmt.Errorf("media: rtp marshal: %w", err)
 	}
 	n += copy(s.txBuf[n:], s.payload)
-	if _, err := s.conn.WriteToUDPAddrPort(s.txBuf[:n], remote); err != nil {
+	if err := s.sock.send(s.txBuf[:n], remote); err != nil {
 		s.log.Debug("rtp send", "remote", remote, "err", err)
 		return fmt.Errorf("media: rtp send to %s: %w", remote, err)
 	}
@@ -574,24 +551,28 @@ func (s *Session) playoutTick() {
 	}
 }
 
-func (s *Session) receiveLoop() {
-	buf := make([]byte, 2048)
-	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+// maxDrain bounds the datagrams taken in one frame time: a flood then
+// costs one frame's worth of work a tick; the rest waits in the kernel's
+// buffer (and is dropped there when it fills).
+const maxDrain = 64
+
+// drain takes in every datagram the socket holds, without waiting.
+func (s *Session) drain() {
+	for range maxDrain {
+		n, from, at, err := s.sock.recv(s.rxBuf[:])
 		if err != nil {
-			select {
-			case <-s.closed:
+			if errors.Is(err, errWouldBlock) {
 				return
-			default:
 			}
+			// ICMP errors (port unreachable) surface here; they are not
+			// fatal, and the next datagram may be fine.
+			s.log.Debug("rtp receive", "err", err)
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			// ICMP errors surface here on some systems; they are not fatal.
-			s.log.Debug("rtp receive", "err", err)
 			continue
 		}
-		s.receive(buf[:n], from, time.Now())
+		s.receive(s.rxBuf[:n], from, at)
 	}
 }
 
