@@ -226,8 +226,9 @@ func serve(ctx context.Context, s *site.Site, network networkFlags, log *slog.Lo
 		log.Error("ARI", "err", err)
 		return 1
 	}
-	var version atomic.Value
+	var version, transfers atomic.Value
 	version.Store("")
+	transfers.Store("asterisk")
 	var metrics *httpapi.Metrics
 	var app *stasis.App
 	source := func(ctx context.Context) (httpapi.Snapshot, error) {
@@ -237,7 +238,8 @@ func serve(ctx context.Context, s *site.Site, network networkFlags, log *slog.Lo
 	metrics = httpapi.NewMetrics(source, stream)
 	app = stasis.New(engine, rest, log, metrics)
 	api := httpapi.New(source, httpapi.Health{
-		Connected: stream.Connected, Version: func() string { return version.Load().(string) }, Started: time.Now(),
+		Connected: stream.Connected, Version: func() string { return version.Load().(string) },
+		Transfers: func() string { return transfers.Load().(string) }, Started: time.Now(),
 	}, metrics)
 	api.Handle("GET "+httpapi.MantelaPath, mantelaDoc)
 	api.Handle("GET /mantela/status", httpapi.MantelaStatus(dir))
@@ -258,7 +260,8 @@ func serve(ctx context.Context, s *site.Site, network networkFlags, log *slog.Lo
 		}()
 	}
 	run("call loop", func() error { return app.Run(loopCtx) })
-	run("ARI events", func() error { return stream.Run(loopCtx, versionProbe{app, rest, &version, log}) })
+	probe := versionProbe{App: app, rest: rest, version: &version, transfers: &transfers, log: log, mode: s.Calls.TransferHandling}
+	run("ARI events", func() error { return stream.Run(loopCtx, probe) })
 	run("FastAGI", func() error { return fastagi.NewServer(router, log).ListenAndServe(loopCtx, s.ARI.FastAGI) })
 	// A fetch problem is logged and shown in /mantela/status; it never
 	// stops routing, which keeps the last good view.
@@ -289,20 +292,42 @@ func serve(ctx context.Context, s *site.Site, network networkFlags, log *slog.Lo
 }
 
 // versionProbe passes the stream's callbacks to the application and
-// learns Asterisk's version on each connection, for /health.
+// learns Asterisk's version on each connection, for /health and to decide
+// who carries out softphones' transfers: the application where Asterisk
+// can hand REFERs over (asterisk.AppTransfers) and the site allows it
+// (calls.transfer_handling auto), else Asterisk itself. An Asterisk
+// upgraded or downgraded under a running application is decided anew on
+// the reconnect.
 type versionProbe struct {
 	*stasis.App
-	rest    *asterisk.REST
-	version *atomic.Value
-	log     *slog.Logger
+	rest      *asterisk.REST
+	version   *atomic.Value
+	transfers *atomic.Value // "application" or "asterisk", for /health
+	log       *slog.Logger
+	mode      string // site.Calls.TransferHandling
 }
 
 func (p versionProbe) Connected(ctx context.Context, reconnect bool) {
-	if v, err := p.rest.Version(ctx); err == nil {
+	v, err := p.rest.Version(ctx)
+	if err != nil {
+		p.log.Warn("cannot learn Asterisk's version; Asterisk carries out transfers", "err", err)
+	} else {
 		p.version.Store(v)
-		p.log.Info("connected to Asterisk", "version", v)
 	}
+	app := appTransfers(p.mode, v)
+	who := "asterisk"
+	if app {
+		who = "application"
+	}
+	p.transfers.Store(who)
+	p.log.Info("connected to Asterisk", "version", v, "transfers", map[bool]string{true: "application (ari-only)", false: "asterisk"}[app])
+	p.App.SetAppTransfers(ctx, app)
 	p.App.Connected(ctx, reconnect)
+}
+
+// appTransfers decides whether the application carries out REFERs.
+func appTransfers(mode, version string) bool {
+	return mode != site.TransferCore && asterisk.AppTransfers(version)
 }
 
 // ariBaseURL is where the application reaches ARI: plain HTTP on loopback

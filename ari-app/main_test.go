@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kurodenwa/kurodenwa/internal/site"
 	"github.com/kurodenwa/kurodenwa/internal/site/sitetest"
 )
 
@@ -170,4 +171,18 @@ func freeAddr(t *testing.T) string {
 	require.NoError(t, err)
 	defer l.Close()
 	return l.Addr().String()
+}
+
+func TestAppTransfersDecision(t *testing.T) {
+	for _, tc := range []struct {
+		mode, version string
+		want          bool
+	}{
+		{site.TransferAuto, "22.10.1", true},
+		{site.TransferAuto, "22.2.0", false},
+		{site.TransferAuto, "", false}, // version unknown
+		{site.TransferCore, "22.10.1", false},
+	} {
+		assert.Equal(t, tc.want, appTransfers(tc.mode, tc.version), "%s on %q", tc.mode, tc.version)
+	}
 }

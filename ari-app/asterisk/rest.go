@@ -202,17 +202,24 @@ func (r *REST) Dial(ctx context.Context, id, endpoint, originator string, vars m
 	}
 }
 
-// post makes a JSON POST the library cannot make.
+// post makes a POST the library cannot make, with body as JSON (none if
+// nil).
 func (r *REST) post(ctx context.Context, path string, body any) error {
-	data, err := json.Marshal(body)
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base+path, rd)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base+path, bytes.NewReader(data))
-	if err != nil {
-		return err
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Content-Type", "application/json")
 	req.SetBasicAuth(r.user, r.pwd)
 	resp, err := r.raw.Do(req)
 	if err != nil {
@@ -249,9 +256,21 @@ func (r *REST) DestroyBridge(ctx context.Context, id string) error {
 	return r.do(ctx, "destroy bridge "+id, func() error { return r.client.Bridge().Delete(bridgeKey(id)) })
 }
 
-// AddToBridge puts a channel in a bridge.
-func (r *REST) AddToBridge(ctx context.Context, bridge, ch string) error {
-	return r.do(ctx, "add "+ch+" to "+bridge, func() error { return r.client.Bridge().AddChannel(bridgeKey(bridge), ch) })
+// AddToBridge puts a channel in a bridge; with absorbDTMF the bridge does
+// not pass the channel's DTMF to the others (ARI still reports it).
+func (r *REST) AddToBridge(ctx context.Context, bridge, ch string, absorbDTMF bool) error {
+	return r.do(ctx, "add "+ch+" to "+bridge, func() error {
+		if !absorbDTMF {
+			return r.client.Bridge().AddChannel(bridgeKey(bridge), ch)
+		}
+		return r.client.Bridge().AddChannelWithOptions(bridgeKey(bridge), ch, &ari.BridgeAddChannelOptions{AbsorbDTMF: true})
+	})
+}
+
+// SendDTMF plays DTMF digits to a channel (as RFC 4733 events or SIP INFO,
+// whatever its endpoint uses), with ARI's default timing.
+func (r *REST) SendDTMF(ctx context.Context, ch, digits string) error {
+	return r.do(ctx, "dtmf "+digits+" to "+ch, func() error { return r.client.Channel().SendDTMF(chanKey(ch), digits, nil) })
 }
 
 // RemoveFromBridge takes a channel out of a bridge.
@@ -287,6 +306,18 @@ func (r *REST) StopPlayback(ctx context.Context, playback string) error {
 // Continue sends a channel back to the dialplan after Stasis().
 func (r *REST) Continue(ctx context.Context, ch string) error {
 	return r.do(ctx, "continue "+ch, func() error { return r.client.Channel().Continue(chanKey(ch), "", "", 0) })
+}
+
+// TransferProgress reports the progress of a REFER the application carries
+// out (POST /channels/{id}/transfer_progress?states=…, Asterisk 20.13,
+// 21.8, 22.3 and later): Asterisk sends the transferer a NOTIFY whose
+// sipfrag says state (channel_progress 100, channel_answered 200,
+// channel_unavailable 503, channel_declined 603). The library lacks it.
+func (r *REST) TransferProgress(ctx context.Context, ch, state string) error {
+	return r.do(ctx, "transfer progress "+state+" on "+ch, func() error {
+		q := url.Values{"states": {state}}
+		return r.post(ctx, "/channels/"+url.PathEscape(ch)+"/transfer_progress?"+q.Encode(), nil)
+	})
 }
 
 // SetVariable sets a channel variable.

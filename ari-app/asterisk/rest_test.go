@@ -48,12 +48,20 @@ func TestRESTRequests(t *testing.T) {
 	br.On("Create", bk, "mixing", "kd-b1").Return(nil, nil).Once()
 	require.NoError(t, r.CreateBridge(ctx, "kd-b1", "mixing"))
 	br.On("AddChannel", bk, "c1").Return(nil).Once()
-	require.NoError(t, r.AddToBridge(ctx, "kd-b1", "c1"))
+	require.NoError(t, r.AddToBridge(ctx, "kd-b1", "c1", false))
+	br.On("AddChannelWithOptions", bk, "c2", &ari.BridgeAddChannelOptions{AbsorbDTMF: true}).Return(nil).Once()
+	require.NoError(t, r.AddToBridge(ctx, "kd-b1", "c2", true), "a phone with a flash digit keeps its DTMF from the bridge")
+	ch.On("SendDTMF", key, "5", (*ari.DTMFOptions)(nil)).Return(nil).Once()
+	require.NoError(t, r.SendDTMF(ctx, "c1", "5"))
 	br.On("MOH", bk, "default").Return(nil).Once()
 	require.NoError(t, r.StartMOH(ctx, "kd-b1", "default"))
 
 	ch.On("Play", key, "kd-p1", "tone:busy;tonezone=jp").Return(nil, nil).Once()
 	require.NoError(t, r.Play(ctx, "c1", "kd-p1", []string{"tone:busy;tonezone=jp"}))
+
+	// A function is set like a variable: ARI's variable request writes it.
+	ch.On("SetVariable", key, "PJSIP_TRANSFER_HANDLING()", "ari-only").Return(nil).Once()
+	require.NoError(t, r.SetVariable(ctx, "c1", "PJSIP_TRANSFER_HANDLING()", "ari-only"))
 }
 
 // fakeCreate answers POST /ari/channels/create with status and records
@@ -155,16 +163,56 @@ func TestAppSnapshotSkipsWhatVanished(t *testing.T) {
 	require.Len(t, snap.Bridges, 1)
 }
 
+// TestRESTTransferProgress: the request Asterisk's transfer_progress
+// takes (rest-api/api-docs/channels.json): POST, states in the query, no
+// body; a 404 (the transferer is gone) is recognisable.
+func TestRESTTransferProgress(t *testing.T) {
+	type seen struct{ method, path, states, ctype string }
+	got := make(chan seen, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if u, p, ok := req.BasicAuth(); !ok || u != "u" || p != "p" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		got <- seen{req.Method, req.URL.EscapedPath(), req.URL.Query().Get("states"), req.Header.Get("Content-Type")}
+		if req.URL.Path == "/ari/channels/gone/transfer_progress" {
+			http.Error(w, `{"message":"Channel not found"}`, http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	r, _ := restOn(t, srv.URL+"/ari")
+	require.NoError(t, r.TransferProgress(context.Background(), "kd1-c 5", "channel_answered"))
+	assert.Equal(t, seen{http.MethodPost, "/ari/channels/kd1-c%205/transfer_progress", "channel_answered", ""}, <-got)
+	err := r.TransferProgress(context.Background(), "gone", "channel_declined")
+	assert.ErrorIs(t, err, ErrNotFound)
+	assert.Contains(t, err.Error(), "transfer progress channel_declined on gone")
+	<-got
+}
+
+// A ChannelTransfer as Asterisk 22 sends it (main/stasis_channels.c): the
+// request has no state; each transfer_progress is echoed with one.
 func TestDecodeChannelTransfer(t *testing.T) {
-	e, err := decode([]byte(`{"type":"ChannelTransfer","application":"kurodenwa","state":"requested",
-		"refer_to":{"requested_destination":{"destination":"202"},"destination_channel":{"id":"c3"},"connected_channel":{"id":"c4"}},
-		"referred_by":{"source_channel":{"id":"c1"},"connected_channel":{"id":"c2"}}}`))
+	e, err := decode([]byte(`{"type":"ChannelTransfer","application":"kurodenwa","timestamp":"2026-11-24T17:00:00.000+0000",
+		"refer_to":{"requested_destination":{"destination":"203","protocol_id":"abc@host",
+		"additional_protocol_params":[{"parameter_name":"from","parameter_value":"t1"}]},
+		"destination_channel":{"id":"c3","name":"PJSIP/linphone-00000003"},"connected_channel":{"id":"c4"},"bridge":{"id":"b2"}},
+		"referred_by":{"source_channel":{"id":"c1","name":"PJSIP/linphone-00000001"},"connected_channel":{"id":"c2"},"bridge":{"id":"b1"}}}`))
 	require.NoError(t, err)
 	ct, ok := e.(*ChannelTransfer)
 	require.True(t, ok)
-	assert.Equal(t, "202", ct.ReferTo.RequestedDestination.Destination)
+	assert.Equal(t, "203", ct.ReferTo.RequestedDestination.Destination)
+	assert.Equal(t, "c3", ct.ReferTo.DestinationChannel.ID)
+	assert.Equal(t, "c4", ct.ReferTo.ConnectedChannel.ID)
 	assert.Equal(t, "c1", ct.ReferredBy.SourceChannel.ID)
+	assert.Equal(t, "c2", ct.ReferredBy.ConnectedChannel.ID)
+	assert.Empty(t, ct.State, "the request itself")
 	assert.Equal(t, "ChannelTransfer", ct.GetType())
+	e, err = decode([]byte(`{"type":"ChannelTransfer","state":"channel_answered","refer_to":{"requested_destination":{"destination":"203"}},
+		"referred_by":{"source_channel":{"id":"c1"}}}`))
+	require.NoError(t, err)
+	assert.Equal(t, "channel_answered", e.(*ChannelTransfer).State)
 	_, err = decode([]byte(`{"type":"NoSuchEvent"}`))
 	assert.Error(t, err)
 }

@@ -19,6 +19,12 @@ type call struct {
 	// caller waits for an answer (Ringing, Queued) or hears the final tone
 	// (Signalling). phone, held and consult are the hook-flash parties.
 	caller, phone, held, consult *leg
+	// referrer is the transferer of a REFER being carried out (its
+	// target rings for caller, the transferee); nil otherwise. The call's
+	// number and route before it are restored if the transfer fails.
+	referrer      *leg
+	preReferDial  string
+	preReferRoute route.Decision
 
 	bridge string // mixing bridge, "" until needed
 	hold   string // holding bridge, "" until needed

@@ -25,13 +25,16 @@ const (
 	// count Hops (route.HopsVariable) and path Path (route.PathVariable),
 	// then POST /channels/{Channel}/dial
 	// with timeout Timeout. If either fails the adapter reports
-	// EventChannelDestroyed for Channel with a cause.
+	// EventChannelDestroyed for Channel with a cause. With AppTransfers
+	// the channel is also created with
+	// PJSIP_TRANSFER_HANDLING(ari-only) (TransferHandlingFunction).
 	CmdDial
 	// CmdCreateBridge: POST /bridges with bridgeId Bridge, type BridgeType.
 	CmdCreateBridge
 	// CmdDestroyBridge: DELETE /bridges/{Bridge}.
 	CmdDestroyBridge
-	// CmdAddToBridge: POST /bridges/{Bridge}/addChannel channel=Channel.
+	// CmdAddToBridge: POST /bridges/{Bridge}/addChannel channel=Channel,
+	// absorbDTMF=AbsorbDTMF.
 	CmdAddToBridge
 	// CmdRemoveFromBridge: POST /bridges/{Bridge}/removeChannel.
 	CmdRemoveFromBridge
@@ -54,6 +57,36 @@ const (
 	// CmdCallEnded is no request: Record is the final record of a call
 	// that just ended, for logs, metrics and the API's history.
 	CmdCallEnded
+	// CmdSetVariable: POST /channels/{Channel}/variable with variable
+	// Name and value Value (a function such as
+	// PJSIP_TRANSFER_HANDLING() too).
+	CmdSetVariable
+	// CmdTransferProgress: POST /channels/{Channel}/transfer_progress
+	// with states TransferState: the NOTIFY (sipfrag) Asterisk sends the
+	// transferer of a REFER the application carries out.
+	CmdTransferProgress
+	// CmdSendDTMF: POST /channels/{Channel}/dtmf with dtmf Digits.
+	CmdSendDTMF
+)
+
+// TransferHandlingFunction and TransferHandlingARI hand a PJSIP channel's
+// REFERs to the application (ChannelTransfer) instead of Asterisk's own
+// transfer code (Asterisk 20.13, 21.8, 22.3 and later).
+const (
+	TransferHandlingFunction = "PJSIP_TRANSFER_HANDLING()"
+	TransferHandlingARI      = "ari-only"
+)
+
+// TransferState is a transfer_progress state; Asterisk turns each into the
+// sipfrag of a NOTIFY to the transferer.
+type TransferState string
+
+// Transfer states.
+const (
+	TransferProgress    TransferState = "channel_progress"    // 100 Trying, subscription active
+	TransferAnswered    TransferState = "channel_answered"    // 200 OK, terminated
+	TransferUnavailable TransferState = "channel_unavailable" // 503 Service Unavailable, terminated
+	TransferDeclined    TransferState = "channel_declined"    // 603 Declined, terminated
 )
 
 func (k CommandKind) String() string {
@@ -92,6 +125,12 @@ func (k CommandKind) String() string {
 		return "cancel-timer"
 	case CmdCallEnded:
 		return "call-ended"
+	case CmdSetVariable:
+		return "set-variable"
+	case CmdTransferProgress:
+		return "transfer-progress"
+	case CmdSendDTMF:
+		return "send-dtmf"
 	}
 	return "unknown"
 }
@@ -138,4 +177,16 @@ type Command struct {
 	Cause      int
 	Record     *CallRecord
 	Reason     string
+	// CmdSetVariable.
+	Name, Value string
+	// CmdTransferProgress.
+	TransferState TransferState
+	// CmdDial: hand the channel's REFERs to the application.
+	AppTransfers bool
+	// CmdAddToBridge: the bridge keeps the channel's DTMF to itself (the
+	// application still sees it), so a phone's flash digit never reaches
+	// the far end.
+	AbsorbDTMF bool
+	// CmdSendDTMF.
+	Digits string
 }

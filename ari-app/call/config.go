@@ -51,6 +51,10 @@ type Phone struct {
 	// FlashDigit is the DTMF digit the gateway sends for a hook flash; ""
 	// disables hook-flash handling for the phone.
 	FlashDigit string
+	// Refers marks a softphone, which transfers by SIP REFER: while the
+	// engine carries out transfers (Engine.SetAppTransfers), its channels
+	// get PJSIP_TRANSFER_HANDLING(ari-only).
+	Refers bool
 }
 
 // Destination is a fixed place to ring, such as the fallback after no
@@ -172,9 +176,12 @@ func ConfigFromSite(s *site.Site) Config {
 	}
 	for _, ext := range s.Extensions {
 		p := Phone{Number: ext.Number, HangupTone: ext.HangupTone}
-		if ext.Kind == site.KindBlackPhone {
+		switch ext.Kind {
+		case site.KindBlackPhone:
 			p.Queue = true
 			p.FlashDigit = flash
+		case site.KindSoftphone:
+			p.Refers = true
 		}
 		cfg.Phones[ext.Endpoint()] = p
 	}

@@ -36,6 +36,10 @@ type Engine struct {
 	recent     []CallRecord // ended calls, oldest overwritten first
 	recentNext int
 	stats      counters
+
+	// appTransfers: softphones' REFERs come to the engine (ChannelTransfer)
+	// rather than to Asterisk's transfer code; see SetAppTransfers.
+	appTransfers bool
 }
 
 type timerRef struct {
@@ -70,6 +74,17 @@ func New(cfg Config, router Router) (*Engine, error) {
 		retiredRing: make([]string, retiredKeep),
 	}, nil
 }
+
+// SetAppTransfers says whether the engine carries out softphones' REFERs
+// itself: the adapter turns it on when Asterisk can hand them over
+// (PJSIP_TRANSFER_HANDLING(ari-only)) and the site wants it, and decides
+// again on every connection. From then on, the channels of softphones
+// (Phone.Refers) that enter a call are given ari-only handling; channels
+// already in calls keep theirs.
+func (e *Engine) SetAppTransfers(on bool) { e.appTransfers = on }
+
+// AppTransfers reports the setting of SetAppTransfers.
+func (e *Engine) AppTransfers() bool { return e.appTransfers }
 
 // Handle applies one event and returns the commands to execute, in order.
 // The returned slice is valid until the next call of Handle or Reconcile.
@@ -227,8 +242,17 @@ func (e *Engine) dial(c *call, dialString, endpoint, number, callerID string, or
 	if originator.live() {
 		cmd.Originator = originator.channel
 	}
+	cmd.AppTransfers = e.appTransfers && l.phone.Refers
 	e.emit(c, cmd)
 	return l
+}
+
+// takeTransfers hands a softphone channel's REFERs to the engine.
+func (e *Engine) takeTransfers(c *call, l *leg) {
+	if e.appTransfers && l.phone.Refers && l.live() {
+		e.emit(c, Command{Kind: CmdSetVariable, Channel: l.channel, Name: TransferHandlingFunction, Value: TransferHandlingARI,
+			Reason: "the application carries out this softphone's transfers"})
+	}
 }
 
 // mixing returns the call's mixing bridge, creating it on first use.
@@ -256,7 +280,10 @@ func (e *Engine) addToBridge(c *call, l *leg, bridge string) {
 		return
 	}
 	e.leaveBridge(c, l)
-	e.emit(c, Command{Kind: CmdAddToBridge, Bridge: bridge, Channel: l.channel})
+	// A phone with a flash digit has its DTMF absorbed by the bridge:
+	// Asterisk would otherwise pass the flash on to the other party.
+	// onDTMF sends the phone's other digits on itself.
+	e.emit(c, Command{Kind: CmdAddToBridge, Bridge: bridge, Channel: l.channel, AbsorbDTMF: l.phone.FlashDigit != ""})
 	l.bridge = bridge
 	if bridge == c.hold {
 		e.startMOH(c)

@@ -43,7 +43,9 @@ const (
 	// out. Channel (referred_by.source_channel), Transferee
 	// (referred_by.connected_channel), Destination (the number, blind) or
 	// SecondLeg (refer_to.destination_channel) and TransferTarget
-	// (refer_to.connected_channel) for an attended transfer.
+	// (refer_to.connected_channel) for an attended transfer. Only the
+	// REFER itself: Asterisk's echoes of CmdTransferProgress (the event
+	// with a state) are the adapter's to drop.
 	EventChannelTransfer
 )
 

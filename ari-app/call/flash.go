@@ -20,6 +20,22 @@ func (e *Engine) onDTMF(ev Event) {
 	}
 	if c.state == StateDialTone && l == c.phone {
 		e.collect(c, ev.Digit)
+		return
+	}
+	e.passDTMF(c, l, ev.Digit)
+}
+
+// passDTMF sends a digit from a phone whose DTMF the bridge absorbs (see
+// addToBridge) to the parties it talks with, so a rotary phone can still
+// drive a menu at the far end.
+func (e *Engine) passDTMF(c *call, from *leg, digit string) {
+	if from.phone.FlashDigit == "" || from.bridge == "" || from.bridge != c.bridge || from.state != LegUp {
+		return
+	}
+	for _, o := range c.legs {
+		if o != from && o.live() && o.state == LegUp && o.bridge == from.bridge {
+			e.emit(c, Command{Kind: CmdSendDTMF, Channel: o.channel, Digits: digit})
+		}
 	}
 }
 

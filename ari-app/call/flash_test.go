@@ -133,8 +133,9 @@ func TestFlashDigitIsConsumed(t *testing.T) {
 	h.outbound("s1", "soft1", "201")
 	assert.Empty(t, h.dtmf("s1", "A"), "a softphone has no flash")
 	assert.Empty(t, h.dtmf("leg1", "A"), "a ringing black phone's flash is ignored")
-	h.up("leg1")
-	assert.Empty(t, h.dtmf("leg1", "5"), "digits in a call are no business of the engine")
+	assert.Contains(t, h.up("leg1"), "add leg1 mix1 absorb", "the bridge keeps the phone's digits from the far end")
+	assert.Equal(t, []string{"dtmf s1 5"}, h.dtmf("leg1", "5"), "other digits are sent on, so a rotary phone can drive a menu")
+	assert.Empty(t, h.dtmf("s1", "5"), "a softphone's digits go through the bridge as they are")
 	got := h.dtmf("leg1", "A")
 	require.NotEmpty(t, got)
 	for _, l := range got {

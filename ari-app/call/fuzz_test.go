@@ -357,6 +357,7 @@ func FuzzEngine(f *testing.F) {
 	f.Add([]byte{4, 1, 3, 4, 2, 3, 4, 3, 3, 4, 4, 3, 4, 5, 3, 4, 6, 3, 4, 7, 3})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fz := newFuzzer(t)
+		fz.e.SetAppTransfers(len(data)%2 == 1)
 		for i := 0; i+2 < len(data); i += 3 {
 			fz.step(data[i], data[i+1], data[i+2])
 		}

@@ -48,6 +48,9 @@ func (e *Engine) startCall(ev Event, dir Direction, endpoint, number string) {
 	}
 	c.caller = e.addLeg(c, ev.Channel, endpoint, ev.CallerNumber, RoleCaller, state)
 	c.dialled = number
+	if ev.Endpoint == endpoint { // the softphone's own PJSIP channel, not a Local channel on its behalf
+		e.takeTransfers(c, c.caller)
+	}
 	d := e.router.Route(route.Request{Endpoint: endpoint, Dialled: number, Hops: ev.Hops, Path: ev.Path})
 	if d.Kind == route.Reject {
 		tone := d.Tone
@@ -139,10 +142,24 @@ func (e *Engine) legEnded(c *call, l *leg, cause int) {
 
 // afterLegEnded moves a call on after one of its legs was dropped.
 func (e *Engine) afterLegEnded(c *call, l *leg, cause int) {
+	if l.role == RoleTransferer {
+		// It handed its party over: the call goes on without it.
+		if c.referrer == l {
+			c.referrer = nil
+		}
+		for _, o := range c.legs {
+			if o.live() && o.role == RoleTransferer {
+				return
+			}
+		}
+		e.cancelTimer(c, timerRefer)
+		return
+	}
 	switch c.state {
 	case StateRinging:
 		switch l.role {
 		case RoleCaller:
+			e.transferProgress(c, c.referrer, TransferDeclined, "the transferee hung up")
 			e.finish(c, ResultAbandoned, "caller hung up before an answer")
 		case RoleTarget:
 			e.targetEnded(c, cause)
@@ -228,6 +245,12 @@ func (e *Engine) onTimer(id string) {
 	case timerTransfer:
 		if c.state == StateTransferring {
 			e.settleTransfer(c, true)
+		}
+	case timerRefer:
+		for _, l := range c.legs {
+			if l.role == RoleTransferer && l != c.referrer {
+				e.hangup(c, l, causeNormal, "transfer done; the transferer did not hang up")
+			}
 		}
 	}
 }

@@ -139,6 +139,9 @@ func (h *harness) line(c Command) string {
 		if c.CallerID != "" {
 			s += " cid=" + c.CallerID
 		}
+		if c.AppTransfers {
+			s += " ari-only"
+		}
 		return s
 	case CmdCreateBridge:
 		h.brs++
@@ -148,7 +151,12 @@ func (h *harness) line(c Command) string {
 	case CmdDestroyBridge:
 		return "destroy " + h.name(c.Bridge)
 	case CmdAddToBridge:
+		if c.AbsorbDTMF {
+			return "add " + h.name(c.Channel) + " " + h.name(c.Bridge) + " absorb"
+		}
 		return "add " + h.name(c.Channel) + " " + h.name(c.Bridge)
+	case CmdSendDTMF:
+		return "dtmf " + h.name(c.Channel) + " " + c.Digits
 	case CmdRemoveFromBridge:
 		return "remove " + h.name(c.Channel) + " " + h.name(c.Bridge)
 	case CmdStartMOH:
@@ -170,6 +178,10 @@ func (h *harness) line(c Command) string {
 	case CmdCallEnded:
 		h.ended = append(h.ended, *c.Record)
 		return "ended " + c.Record.Result.String()
+	case CmdSetVariable:
+		return "set " + h.name(c.Channel) + " " + c.Name + "=" + c.Value
+	case CmdTransferProgress:
+		return "notify " + h.name(c.Channel) + " " + string(c.TransferState)
 	}
 	return "unknown"
 }

@@ -21,13 +21,13 @@ func TestInboundRingsThenAnswers(t *testing.T) {
 			name:     "ringing indication",
 			ringback: RingbackIndicate,
 			alerting: []string{"ring caller"},
-			answer:   []string{"cancel ring", "answer caller", "bridge mix1", "add caller mix1", "add leg1 mix1"},
+			answer:   []string{"cancel ring", "answer caller", "bridge mix1", "add caller mix1", "add leg1 mix1 absorb"},
 		},
 		{
 			name:     "early media ring tone",
 			ringback: RingbackTone,
 			alerting: []string{"progress caller", "play caller " + tone("ring")},
-			answer:   []string{"cancel ring", "stop-play caller", "answer caller", "bridge mix1", "add caller mix1", "add leg1 mix1"},
+			answer:   []string{"cancel ring", "stop-play caller", "answer caller", "bridge mix1", "add caller mix1", "add leg1 mix1 absorb"},
 		},
 	}
 	for _, tt := range tests {

@@ -7,10 +7,12 @@ import (
 )
 
 // queueable reports whether c's caller may wait for its target: a single
-// phone that queues its callers, and not the caller's own phone.
+// phone that queues its callers, and not the caller's own phone. A
+// transferee whose transferer still waits does not queue: the transferer
+// gets its call back instead.
 func (e *Engine) queueable(c *call) bool {
 	d := c.route
-	return d.Kind == route.Local && len(d.Endpoints) == 1 && c.caller.live() &&
+	return !c.referrer.live() && d.Kind == route.Local && len(d.Endpoints) == 1 && c.caller.live() &&
 		e.cfg.Phones[d.Endpoints[0]].Queue && d.Endpoints[0] != c.caller.endpoint
 }
 

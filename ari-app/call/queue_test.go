@@ -28,7 +28,7 @@ func TestBusyBlackPhoneQueuesCallers(t *testing.T) {
 	}, h.gone("leg1", 16), "the phone rings for the first waiting caller as soon as it is free")
 	assert.Empty(t, h.ringing("leg2"), "the waiting caller keeps its music")
 	assert.Equal(t, []string{
-		"cancel ring", "cancel queue", "stop-play b", "bridge mix4", "unmoh hold2", "remove b hold2", "add b mix4", "add leg2 mix4",
+		"cancel ring", "cancel queue", "stop-play b", "bridge mix4", "unmoh hold2", "remove b hold2", "add b mix4", "add leg2 mix4 absorb",
 	}, h.up("leg2"))
 	assert.Equal(t, StateQueued, h.state("c"), "the second caller waits for the next turn")
 

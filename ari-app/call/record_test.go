@@ -67,7 +67,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 func TestConfigFromSite(t *testing.T) {
 	cfg := ConfigFromSite(testSite())
 	assert.Equal(t, Phone{Number: "201", HangupTone: true, Queue: true, FlashDigit: DefaultFlashDigit}, cfg.Phones["blackphone"])
-	assert.Equal(t, Phone{Number: "202"}, cfg.Phones["soft1"])
+	assert.Equal(t, Phone{Number: "202", Refers: true}, cfg.Phones["soft1"])
 	assert.Equal(t, 60*time.Second, cfg.HangupToneLimit)
 }
 
@@ -81,8 +81,11 @@ func TestEnumStrings(t *testing.T) {
 	for k := EventStasisStart; k <= EventChannelTransfer; k++ {
 		assert.NotEqual(t, "unknown", k.String())
 	}
-	for k := CmdAnswer; k <= CmdCallEnded; k++ {
+	for k := CmdAnswer; k <= CmdTransferProgress; k++ {
 		assert.NotEqual(t, "unknown", k.String())
+	}
+	for r := RoleCaller; r <= RoleTransferer; r++ {
+		assert.NotEqual(t, "unknown", r.String())
 	}
 	for k := timerRing; k < timerKinds; k++ {
 		assert.NotEqual(t, "unknown", k.String())

@@ -167,6 +167,7 @@ func (e *Engine) answered(c *call, l *leg) {
 	if c.answered.IsZero() {
 		c.answered = e.now
 	}
+	e.referAnswered(c)
 }
 
 // targetEnded: a dialled leg ended before answering.
@@ -214,6 +215,9 @@ func (e *Engine) exhausted(c *call) {
 // busyTarget: the target is busy; a phone that queues takes the caller
 // into its queue, anything else gives busy.
 func (e *Engine) busyTarget(c *call) {
+	if e.referFailed(c, causeBusy) {
+		return
+	}
 	if e.queueable(c) {
 		e.enqueue(c, c.queued, true)
 		return
@@ -225,6 +229,9 @@ func (e *Engine) busyTarget(c *call) {
 // fallback destination once, then hears the announcement (if any) and is
 // released; a phone that wants it hears the hang-up tone.
 func (e *Engine) noAnswer(c *call) {
+	if e.referFailed(c, causeNoAnswer) {
+		return
+	}
 	caller := c.caller
 	if f := e.cfg.NoAnswer.Fallback; f != nil && c.dir == Inbound && !c.fallbackTried {
 		c.fallbackTried = true

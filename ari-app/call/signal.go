@@ -6,6 +6,9 @@ import "time"
 // configured) and then releases it with cause. An unanswered caller gets
 // the tone as early media, so it is never answered just to be refused.
 func (e *Engine) refuse(c *call, cause int, tone string, result Result, reason string) {
+	if e.referFailed(c, cause) {
+		return
+	}
 	c.result, c.reason = result, reason
 	if ann := e.cfg.Announcements[cause]; ann != "" {
 		e.signal(c, c.caller, sound(ann), true, cause, e.cfg.ToneLimit)

@@ -135,6 +135,10 @@ const (
 	RoleParty               // joined in the mixing bridge
 	RoleHeld                // on hold after a hook flash
 	RoleConsult             // the new party dialled after a hook flash
+	// RoleTransferer: a softphone leg whose REFER the application carries
+	// out. It is out of the bridge, waits for the outcome (NOTIFY) and
+	// then hangs up itself, or gets its call back if the transfer fails.
+	RoleTransferer
 )
 
 func (r Role) String() string {
@@ -149,6 +153,8 @@ func (r Role) String() string {
 		return "held"
 	case RoleConsult:
 		return "consult"
+	case RoleTransferer:
+		return "transferer"
 	}
 	return "unknown"
 }
@@ -189,6 +195,7 @@ const (
 	timerDigits                    // first-digit or inter-digit timeout
 	timerHold                      // limit of a hold after a hook flash
 	timerTransfer                  // waiting for a transfer's replacement channel
+	timerRefer                     // a transferer told the outcome, to hang up
 	timerKinds
 )
 
@@ -208,6 +215,8 @@ func (k timerKind) String() string {
 		return "hold"
 	case timerTransfer:
 		return "transfer"
+	case timerRefer:
+		return "refer"
 	}
 	return "unknown"
 }

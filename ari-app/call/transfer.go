@@ -179,50 +179,143 @@ func (e *Engine) settleTransfer(c *call, timedOut bool) {
 	}
 }
 
-// onChannelTransfer carries out a REFER the application was given.
-// Attended: the transferee joins the party of the transferer's other call
-// and both transferer legs are hung up. Blind: the transferer is hung up
-// and the transferee, already answered, hears ringing while the
-// destination (routed as if the transferer dialled it) is rung.
+// onChannelTransfer carries out a REFER the application was given
+// (PJSIP_TRANSFER_HANDLING(ari-only)); Asterisk has accepted it (202) and
+// the transferer now waits for NOTIFYs, which the engine asks for with
+// CmdTransferProgress. Whatever happens, the transferer is told: a REFER
+// the engine cannot carry out is declined and changes nothing.
+//
+// Attended (Replaces names the transferer's other call): the transferee
+// joins that call's party at once; both transferer legs leave their
+// bridges, hear "200" and hang up themselves (bounded by TransferGrace).
+// Blind: the destination is routed as if the transferer had dialled it and
+// rung for the transferee, who hears ringing; the transferer waits out of
+// the bridge. An answer tells it "200" (then it hangs up); a failure tells
+// it 603 or 503 and gives it its call back.
 func (e *Engine) onChannelTransfer(ev Event) {
 	c, t := e.leg(ev.Channel)
-	if !t.live() || c.state != StateTalking || t.role != RoleParty {
+	if !t.live() {
+		return // not ours, or gone: no dialog left to tell
+	}
+	decline := func(why string) { e.transferProgress(c, t, TransferDeclined, why) }
+	if c.state != StateTalking || t.role != RoleParty {
+		decline("REFER while the call is not simply talking")
 		return
 	}
 	transferee := c.otherParty(t)
 	if transferee == nil {
+		decline("REFER without exactly one other party")
 		return
 	}
 	if ev.SecondLeg != "" {
-		c2, t2 := e.leg(ev.SecondLeg)
-		if !t2.live() || c2 == c || c2.state != StateTalking {
-			return
-		}
-		target := c2.otherParty(t2)
-		if target == nil {
-			return
-		}
-		e.stats.transfers++
-		e.hangup(c, t, causeNormal, "attended transfer")
-		e.hangup(c2, t2, causeNormal, "attended transfer")
-		e.leaveBridge(c2, target)
-		e.merge(c, c2, "")
-		e.addToBridge(c, target, e.mixing(c))
+		e.attendedREFER(c, t, ev.SecondLeg)
 		return
 	}
 	if ev.Destination == "" {
+		decline("blind REFER without a destination")
 		return
 	}
 	d := e.router.Route(route.Request{Endpoint: t.endpoint, Dialled: ev.Destination})
 	if d.Kind == route.Reject {
-		return // the transferer stays connected; its REFER fails
+		e.transferProgress(c, t, TransferUnavailable, "transfer destination refused: "+d.Reason)
+		return // the transferer stays connected
 	}
 	e.stats.transfers++
-	e.hangup(c, t, causeNormal, "blind transfer")
+	e.transferProgress(c, t, TransferProgress, "blind transfer to "+ev.Destination)
+	e.leaveBridge(c, t)
+	t.role, c.referrer = RoleTransferer, t
+	c.preReferDial, c.preReferRoute = c.dialled, c.route
 	transferee.role = RoleCaller
 	c.caller, c.alerted, c.fallbackTried, c.dialled = transferee, true, true, ev.Destination
 	e.ring(c, d)
 	if c.state == StateRinging {
 		e.play(c, transferee, e.tone("ring"), false)
 	}
+}
+
+// attendedREFER joins the transferee (c) with the party of the
+// transferer's other call.
+func (e *Engine) attendedREFER(c *call, t *leg, second string) {
+	c2, t2 := e.leg(second)
+	if !t2.live() || c2 == c || c2.state != StateTalking || t2.role != RoleParty {
+		e.transferProgress(c, t, TransferDeclined, "REFER replaces no call we can join")
+		return
+	}
+	target := c2.otherParty(t2)
+	if target == nil {
+		e.transferProgress(c, t, TransferDeclined, "REFER replaces a call without exactly one other party")
+		return
+	}
+	e.stats.transfers++
+	e.leaveBridge(c2, t2)
+	// The target is not removed from its bridge: adding it to c's moves
+	// it, and a removal on c2's queue could come after that move.
+	e.merge(c, c2, "")
+	t2.role = RoleTransferer
+	e.transferDone(c, t, TransferAnswered, "attended transfer")
+	e.addToBridge(c, target, e.mixing(c))
+}
+
+// transferProgress tells a transferer how its REFER goes.
+func (e *Engine) transferProgress(c *call, l *leg, state TransferState, reason string) {
+	if l.live() {
+		e.emit(c, Command{Kind: CmdTransferProgress, Channel: l.channel, TransferState: state, Reason: reason})
+	}
+}
+
+// transferDone tells the transferer the final outcome of a REFER that
+// went through; it leaves its bridge and should hang up, which the refer
+// timer makes sure of.
+func (e *Engine) transferDone(c *call, t *leg, state TransferState, reason string) {
+	if c.referrer == t {
+		c.referrer = nil
+	}
+	if !t.live() {
+		return
+	}
+	e.leaveBridge(c, t)
+	t.role = RoleTransferer
+	e.transferProgress(c, t, state, reason)
+	e.startTimer(c, timerRefer, e.cfg.TransferGrace)
+}
+
+// referAnswered: the target of a blind REFER answered.
+func (e *Engine) referAnswered(c *call) {
+	if t := c.referrer; t != nil {
+		e.transferDone(c, t, TransferAnswered, "transfer target answered")
+	}
+}
+
+// referFailed: the target of a blind REFER cannot be reached (cause). A
+// transferer still waiting is told (603 for busy, no answer or rejected,
+// 503 otherwise) and gets its call back; it reports whether it did. With
+// the transferer gone, the transferee gets the failure as any caller.
+func (e *Engine) referFailed(c *call, cause int) bool {
+	t := c.referrer
+	if !t.live() || c.state != StateRinging || !c.caller.live() {
+		return false
+	}
+	state := TransferUnavailable
+	switch cause {
+	case causeBusy, causeNoUserResponse, causeNoAnswer, causeRejected:
+		state = TransferDeclined
+	}
+	for _, l := range c.legs {
+		if l.role == RoleTarget {
+			e.hangup(c, l, causeNormal, "transfer abandoned")
+		}
+	}
+	e.cancelTimer(c, timerRing)
+	e.stopPlayback(c)
+	e.unqueue(c)
+	e.transferProgress(c, t, state, "transfer failed")
+	c.referrer = nil
+	c.dialled, c.route = c.preReferDial, c.preReferRoute // the record names the call it is again
+	transferee := c.caller
+	transferee.role, t.role = RoleParty, RoleParty
+	c.caller, c.state = nil, StateTalking
+	b := e.mixing(c)
+	e.addToBridge(c, transferee, b)
+	e.addToBridge(c, t, b)
+	return true
 }

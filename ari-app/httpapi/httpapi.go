@@ -27,6 +27,9 @@ type Health struct {
 	// Source gives the ARI connection's state and Asterisk's version.
 	Connected func() bool
 	Version   func() string
+	// Transfers says who carries out softphones' REFERs: "application"
+	// (ari-only) or "asterisk".
+	Transfers func() string
 	Started   time.Time
 }
 
@@ -154,6 +157,10 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 	if s.health.Version != nil {
 		version = s.health.Version()
 	}
+	transfers := ""
+	if s.health.Transfers != nil {
+		transfers = s.health.Transfers()
+	}
 	status := http.StatusOK
 	state := "ok"
 	if !connected {
@@ -165,6 +172,7 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request) {
 		"status":           state,
 		"ari_connected":    connected,
 		"asterisk_version": version,
+		"transfers":        transfers,
 		"uptime_seconds":   time.Since(s.health.Started).Seconds(),
 	})
 }

@@ -46,7 +46,8 @@ func server(t *testing.T, up bool, fail bool) *httptest.Server {
 	}
 	m := NewMetrics(src, stream{up: up})
 	m.CallEnded(call.CallRecord{Direction: call.Outbound, Result: call.ResultBusy})
-	srv := httptest.NewServer(New(src, Health{Connected: func() bool { return up }, Version: func() string { return "22.10.1" }, Started: time.Now()}, m))
+	srv := httptest.NewServer(New(src, Health{Connected: func() bool { return up }, Version: func() string { return "22.10.1" },
+		Transfers: func() string { return "application" }, Started: time.Now()}, m))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -68,6 +69,7 @@ func TestHealth(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &h))
 	assert.Equal(t, true, h["ari_connected"])
 	assert.Equal(t, "22.10.1", h["asterisk_version"])
+	assert.Equal(t, "application", h["transfers"])
 
 	code, body = get(t, server(t, false, false).URL+"/health")
 	assert.Equal(t, http.StatusServiceUnavailable, code)

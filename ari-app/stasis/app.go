@@ -33,7 +33,8 @@ type REST interface {
 	Dial(ctx context.Context, id, endpoint, originator string, vars map[string]string, timeout time.Duration) error
 	CreateBridge(ctx context.Context, id, typ string) error
 	DestroyBridge(ctx context.Context, id string) error
-	AddToBridge(ctx context.Context, bridge, ch string) error
+	AddToBridge(ctx context.Context, bridge, ch string, absorbDTMF bool) error
+	SendDTMF(ctx context.Context, ch, digits string) error
 	RemoveFromBridge(ctx context.Context, bridge, ch string) error
 	StartMOH(ctx context.Context, bridge, class string) error
 	StopMOH(ctx context.Context, bridge string) error
@@ -41,6 +42,7 @@ type REST interface {
 	StopPlayback(ctx context.Context, playback string) error
 	Continue(ctx context.Context, ch string) error
 	SetVariable(ctx context.Context, ch, name, value string) error
+	TransferProgress(ctx context.Context, ch, state string) error
 	AppSnapshot(ctx context.Context) (asterisk.Snapshot, error)
 }
 
@@ -73,10 +75,11 @@ type App struct {
 
 // input is one thing for the loop.
 type input struct {
-	event     *call.Event
-	reconcile *asterisk.Snapshot
-	at        time.Time
-	query     chan<- View
+	event        *call.Event
+	reconcile    *asterisk.Snapshot
+	appTransfers *bool
+	at           time.Time
+	query        chan<- View
 }
 
 // View is a consistent copy of the engine's state for the HTTP API.
@@ -120,6 +123,8 @@ func (a *App) Run(ctx context.Context) error {
 
 func (a *App) handle(ctx context.Context, in input) {
 	switch {
+	case in.appTransfers != nil:
+		a.engine.SetAppTransfers(*in.appTransfers)
 	case in.query != nil:
 		in.query <- View{Live: a.engine.Snapshot(), Recent: a.engine.Recent(), Stats: a.engine.Stats()}
 	case in.reconcile != nil:
@@ -147,6 +152,14 @@ func (a *App) post(ctx context.Context, in input) {
 	case a.in <- in:
 	case <-ctx.Done():
 	}
+}
+
+// SetAppTransfers tells the engine whether it carries out softphones'
+// REFERs (call.Engine.SetAppTransfers). Called from the stream's Connected
+// before App.Connected, it takes effect before anything read on the new
+// connection.
+func (a *App) SetAppTransfers(ctx context.Context, on bool) {
+	a.post(ctx, input{appTransfers: &on})
 }
 
 // Query returns a copy of the engine's state, or ctx's error.
@@ -260,7 +273,7 @@ func (a *App) execute(ctx context.Context, c call.Command) {
 	case call.CmdDestroyBridge:
 		err = a.rest.DestroyBridge(ctx, c.Bridge)
 	case call.CmdAddToBridge:
-		err = a.rest.AddToBridge(ctx, c.Bridge, c.Channel)
+		err = a.rest.AddToBridge(ctx, c.Bridge, c.Channel, c.AbsorbDTMF)
 	case call.CmdRemoveFromBridge:
 		err = a.rest.RemoveFromBridge(ctx, c.Bridge, c.Channel)
 	case call.CmdStartMOH:
@@ -277,6 +290,12 @@ func (a *App) execute(ctx context.Context, c call.Command) {
 		err = a.rest.StopPlayback(ctx, c.Playback)
 	case call.CmdContinue:
 		err = a.rest.Continue(ctx, c.Channel)
+	case call.CmdSetVariable:
+		err = a.rest.SetVariable(ctx, c.Channel, c.Name, c.Value)
+	case call.CmdTransferProgress:
+		err = a.rest.TransferProgress(ctx, c.Channel, string(c.TransferState))
+	case call.CmdSendDTMF:
+		err = a.rest.SendDTMF(ctx, c.Channel, c.Digits)
 	default:
 		err = fmt.Errorf("unknown command %v", c.Kind)
 	}
@@ -285,8 +304,10 @@ func (a *App) execute(ctx context.Context, c call.Command) {
 	}
 	// Things end while requests are on their way: a channel gone by the
 	// time we hang it up is no failure.
+	// A transferer that hung up before hearing the outcome needs none.
 	if errors.Is(err, asterisk.ErrNotFound) && (c.Kind == call.CmdHangup || c.Kind == call.CmdStopPlayback ||
-		c.Kind == call.CmdDestroyBridge || c.Kind == call.CmdRemoveFromBridge || c.Kind == call.CmdStopMOH) {
+		c.Kind == call.CmdDestroyBridge || c.Kind == call.CmdRemoveFromBridge || c.Kind == call.CmdStopMOH ||
+		c.Kind == call.CmdTransferProgress) {
 		return
 	}
 	a.log.Warn("ARI request failed", "call_id", c.Call, "cmd", c.Kind.String(), "err", err)
@@ -323,6 +344,10 @@ func (a *App) Event(ctx context.Context, e ari.Event) {
 	}
 	a.log.Debug("event", "type", e.GetType(), "channel", ev.Channel, "args", ev.Args, "replace", ev.ReplaceChannel,
 		"endpoint", ev.Endpoint, "state", ev.State.String(), "dial_status", ev.DialStatus, "transferee", ev.Transferee)
+	if ev.Kind == call.EventChannelTransfer {
+		a.log.Info("REFER handed to the application", "transferer", ev.Channel, "transferee", ev.Transferee,
+			"destination", ev.Destination, "replaces", ev.SecondLeg, "target", ev.TransferTarget)
+	}
 	a.post(ctx, input{event: &ev})
 }
 
@@ -342,6 +367,9 @@ func dialVars(c call.Command) map[string]string {
 	}
 	if c.Path != "" {
 		vars[route.PathVariable] = c.Path
+	}
+	if c.AppTransfers {
+		vars[call.TransferHandlingFunction] = call.TransferHandlingARI
 	}
 	return vars
 }

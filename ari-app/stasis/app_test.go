@@ -2,6 +2,7 @@ package stasis
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -50,14 +51,24 @@ func (f *fakeREST) Hangup(_ context.Context, ch string, cause int) error {
 	return f.rec("hangup", ch, cause)
 }
 func (f *fakeREST) Dial(_ context.Context, id, endpoint, originator string, vars map[string]string, timeout time.Duration) error {
-	return f.rec("dial", id, endpoint, originator, vars["CALLERID(num)"], vars[route.PathVariable], vars[route.HopsVariable])
+	line := []any{id, endpoint, originator, vars["CALLERID(num)"], vars[route.PathVariable], vars[route.HopsVariable]}
+	if h := vars[call.TransferHandlingFunction]; h != "" {
+		line = append(line, "transfers="+h)
+	}
+	return f.rec("dial", line...)
 }
 func (f *fakeREST) CreateBridge(_ context.Context, id, typ string) error {
 	return f.rec("create-bridge", typ)
 }
 func (f *fakeREST) DestroyBridge(_ context.Context, id string) error { return f.rec("destroy-bridge") }
-func (f *fakeREST) AddToBridge(_ context.Context, bridge, ch string) error {
+func (f *fakeREST) AddToBridge(_ context.Context, bridge, ch string, absorbDTMF bool) error {
+	if absorbDTMF {
+		return f.rec("add", ch, "absorb")
+	}
 	return f.rec("add", ch)
+}
+func (f *fakeREST) SendDTMF(_ context.Context, ch, digits string) error {
+	return f.rec("dtmf", ch, digits)
 }
 func (f *fakeREST) RemoveFromBridge(_ context.Context, bridge, ch string) error {
 	return f.rec("remove", ch)
@@ -75,6 +86,9 @@ func (f *fakeREST) StopPlayback(_ context.Context, playback string) error {
 func (f *fakeREST) Continue(_ context.Context, ch string) error { return f.rec("continue", ch) }
 func (f *fakeREST) SetVariable(_ context.Context, ch, name, value string) error {
 	return f.rec("set", ch, name+"="+value)
+}
+func (f *fakeREST) TransferProgress(_ context.Context, ch, state string) error {
+	return f.rec("transfer-progress", ch, state)
 }
 func (f *fakeREST) AppSnapshot(context.Context) (asterisk.Snapshot, error) {
 	return f.snapshot, f.rec("snapshot")
@@ -234,4 +248,47 @@ func TestTransitCarriesTheHopCount(t *testing.T) {
 	assert.Contains(t, dial, "PJSIP/100@peer-minato p1")
 	assert.Contains(t, dial, " 2c7b9d0e5a414f3b8e629d1a7c3f0b58.6f1c8a520d2b4a8e9a553f0d1c2b7e41 ", "the path goes on, with us last")
 	assert.True(t, strings.HasSuffix(dial, " 4"), "hop count 3+1 on the onward leg: %q", dial)
+}
+
+// With app transfers on, a softphone's REFER comes as ChannelTransfer: the
+// softphone's channel is handed to the application when it calls, the
+// transfer target is dialled like any call from it, and the transferer
+// hears the outcome by transfer_progress. Asterisk's echoes of the
+// progress (ChannelTransfer with a state) change nothing.
+func TestChannelTransferThroughTheApp(t *testing.T) {
+	app, f, ctx := start(t)
+	app.SetAppTransfers(ctx, true)
+	app.Event(ctx, ev(t, `{"type":"StasisStart",%s,"args":["outbound","linphone","201"],"channel":{"id":"l1","name":"PJSIP/linphone-00000001","state":"Ring"}}`, ts))
+	f.expect(t, "set l1 PJSIP_TRANSFER_HANDLING()=ari-only", "dial")
+	v, err := app.Query(ctx)
+	require.NoError(t, err)
+	require.Len(t, v.Live, 1)
+	var id string
+	for _, p := range v.Live[0].Parties {
+		if p.Endpoint == "blackphone" {
+			id = p.Channel
+		}
+	}
+	require.NotEmpty(t, id)
+	app.Event(ctx, ev(t, `{"type":"Dial",%s,"peer":{"id":%q},"dialstatus":"ANSWER"}`, ts, id))
+	f.waitFor(t, "add "+id)
+	transfer := func(state string) ari.Event {
+		var e asterisk.ChannelTransfer
+		require.NoError(t, json.Unmarshal([]byte(fmt.Sprintf(`{"type":"ChannelTransfer",%s%s,"refer_to":{"requested_destination":{"destination":"203"}},
+			"referred_by":{"source_channel":{"id":"l1","name":"PJSIP/linphone-00000001"},"connected_channel":{"id":%q}}}`, ts, state, id)), &e))
+		return &e
+	}
+	app.Event(ctx, transfer(""))
+	f.waitFor(t, "transfer-progress l1 channel_progress")
+	dial := f.waitFor(t, "dial")
+	assert.Contains(t, dial, "PJSIP/agephone")
+	assert.True(t, strings.HasSuffix(dial, "transfers=ari-only"), "the target is a softphone too: %q", dial)
+	app.Event(ctx, transfer(`,"state":"channel_progress"`)) // the echo
+	target := strings.Fields(dial)[1]
+	app.Event(ctx, ev(t, `{"type":"Dial",%s,"peer":{"id":%q},"dialstatus":"ANSWER"}`, ts, target))
+	f.waitFor(t, "transfer-progress l1 channel_answered")
+	v, err = app.Query(ctx)
+	require.NoError(t, err)
+	require.Len(t, v.Live, 1)
+	assert.Equal(t, "talking", v.Live[0].State.String())
 }

@@ -54,6 +54,11 @@ func translate(e ari.Event) (call.Event, bool) {
 			TransferOK: e.Result == "Success",
 		}, true
 	case *asterisk.ChannelTransfer:
+		if e.State != "" {
+			// Asterisk echoes each transfer_progress as a ChannelTransfer
+			// with its state; only the REFER itself (no state) is news.
+			return call.Event{}, false
+		}
 		return call.Event{
 			Kind: call.EventChannelTransfer, At: at(e.Timestamp), Channel: e.ReferredBy.SourceChannel.ID,
 			Transferee: e.ReferredBy.ConnectedChannel.ID, Destination: e.ReferTo.RequestedDestination.Destination,

@@ -49,6 +49,7 @@ func defaults() map[string]any {
 		"calls.flash_digit":              "A",
 		"calls.hold_limit":               "15m",
 		"calls.moh_class":                "default",
+		"calls.transfer_handling":        TransferAuto,
 		"ari.app":                        "kurodenwa",
 		"ari.user":                       "kurodenwa",
 		"ari.bind":                       "127.0.0.1:8088",

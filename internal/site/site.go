@@ -46,7 +46,17 @@ type Calls struct {
 	HoldLimit time.Duration `mapstructure:"hold_limit"`
 	// MOHClass is the music-on-hold class of held and queued callers.
 	MOHClass string `mapstructure:"moh_class"`
+	// TransferHandling is who carries out softphones' REFER transfers:
+	// TransferAuto (the ARI application, where Asterisk can hand REFERs to
+	// it) or TransferCore (Asterisk itself, always).
+	TransferHandling string `mapstructure:"transfer_handling"`
 }
+
+// Transfer handling modes (calls.transfer_handling).
+const (
+	TransferAuto = "auto" // PJSIP_TRANSFER_HANDLING(ari-only) on Asterisk 20.13, 21.8, 22.3 and later
+	TransferCore = "core" // Asterisk's own REFER handling
+)
 
 // Queue governs callers waiting for the busy black phone.
 type Queue struct {

@@ -187,6 +187,8 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`calls.inbound_ringback: "loud" is not indicate or tone`}},
 		{"no-answer destination unknown", nil, map[string]string{"KURODENWA_CALLS_NO_ANSWER_DESTINATION": "ghost"},
 			[]string{`calls.no_answer.destination: "ghost" is neither an extension nor a ring group`}},
+		{"unknown transfer handling", nil, map[string]string{"KURODENWA_CALLS_TRANSFER_HANDLING": "ari-only"},
+			[]string{`calls.transfer_handling: "ari-only" is not auto or core`}},
 		{"flash digit a rotary dial sends", nil, map[string]string{"KURODENWA_CALLS_FLASH_DIGIT": "AB"},
 			[]string{`calls.flash_digit: "AB" is not one DTMF digit`}},
 		{"announcement for no cause", replace("  announcements: {}", `  announcements: {"999": ss-noservice}`), nil,
