@@ -24,7 +24,7 @@ const callSeconds = 10
 // UA's from getrusage of this process. Also the UA's receive-to-playout
 // latency. Run:
 //
-//	go test -run '^$' -bench CallCPUAgainstBaresip -benchtime 1x -count 3 ./test/gateway/
+//	go test -run '^$' -bench CallCPUAgainstBaresip -benchtime 1x -count 3 -cpu 1,2 ./test/gateway/
 //
 // getrusage counts the whole test process, so the harness inside it is
 // kept to what a UA needs and what baresip does too: the tone is sent
