@@ -295,7 +295,8 @@ func serve(ctx context.Context, s *site.Site, network networkFlags, log *slog.Lo
 // learns Asterisk's version on each connection, for /health and to decide
 // who carries out softphones' transfers: the application where Asterisk
 // can hand REFERs over (asterisk.AppTransfers) and the site allows it
-// (calls.transfer_handling auto), else Asterisk itself. An Asterisk
+// (calls.transfer_handling application; auto also wants the Refer-Sub fix,
+// asterisk.ReferSubFixed), else Asterisk itself. An Asterisk
 // upgraded or downgraded under a running application is decided anew on
 // the reconnect.
 type versionProbe struct {
@@ -318,6 +319,10 @@ func (p versionProbe) Connected(ctx context.Context, reconnect bool) {
 	who := "asterisk"
 	if app {
 		who = "application"
+	} else if p.mode == site.TransferAuto && asterisk.AppTransfers(v) {
+		p.log.Info("Asterisk could hand REFERs to the application, but this version segfaults on a REFER with "+
+			"Refer-Sub: false in that mode (asterisk#2021, fixed in 22.11, 20.21, 23.5); Asterisk carries out transfers. "+
+			"calls.transfer_handling: application uses the application anyway", "version", v)
 	}
 	p.transfers.Store(who)
 	p.log.Info("connected to Asterisk", "version", v, "transfers", map[bool]string{true: "application (ari-only)", false: "asterisk"}[app])
@@ -327,7 +332,13 @@ func (p versionProbe) Connected(ctx context.Context, reconnect bool) {
 
 // appTransfers decides whether the application carries out REFERs.
 func appTransfers(mode, version string) bool {
-	return mode != site.TransferCore && asterisk.AppTransfers(version)
+	switch mode {
+	case site.TransferApplication:
+		return asterisk.AppTransfers(version)
+	case site.TransferAuto:
+		return asterisk.AppTransfers(version) && asterisk.ReferSubFixed(version)
+	}
+	return false
 }
 
 // ariBaseURL is where the application reaches ARI: plain HTTP on loopback

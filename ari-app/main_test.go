@@ -178,10 +178,14 @@ func TestAppTransfersDecision(t *testing.T) {
 		mode, version string
 		want          bool
 	}{
-		{site.TransferAuto, "22.10.1", true},
+		{site.TransferAuto, "22.10.1", false}, // has ari-only, not the Refer-Sub fix
+		{site.TransferAuto, "22.11.0", true},
 		{site.TransferAuto, "22.2.0", false},
 		{site.TransferAuto, "", false}, // version unknown
+		{site.TransferApplication, "22.10.1", true},
+		{site.TransferApplication, "22.2.0", false},
 		{site.TransferCore, "22.10.1", false},
+		{site.TransferCore, "22.11.0", false},
 	} {
 		assert.Equal(t, tc.want, appTransfers(tc.mode, tc.version), "%s on %q", tc.mode, tc.version)
 	}

@@ -38,6 +38,30 @@ func TestAppTransfers(t *testing.T) {
 	}
 }
 
+func TestReferSubFixed(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		want    bool
+	}{
+		{"22.10.1", false},
+		{"22.11.0-rc1", true},
+		{"22.11.0", true},
+		{"22.3.0", false},
+		{"20.20.1", false},
+		{"20.21.0", true},
+		{"21.12.0", false}, // 21 ended before the fix
+		{"23.4.0", false},
+		{"23.5.0", true},
+		{"24.0.0", true},
+		{"certified-22.8-cert1", false},
+		{"GIT-master-1a2b3c4", true},
+		{"GIT-23-1a2b3c4", false},
+		{"", false},
+	} {
+		assert.Equal(t, tc.want, ReferSubFixed(tc.version), "%q", tc.version)
+	}
+}
+
 func FuzzAppTransfers(f *testing.F) {
 	for _, s := range []string{"22.10.1", "20.13.0-rc1", "certified-20.7-cert5", "GIT-master-abc", "", "22..", "-1.-1"} {
 		f.Add(s)
@@ -45,9 +69,12 @@ func FuzzAppTransfers(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v string) {
 		got := AppTransfers(v)
 		// Whatever the text, only a version at or past a release with the
-		// feature says yes.
+		// feature says yes, and a fix needs the feature.
 		if got && !(len(v) > 0) {
 			t.Fatalf("%q: empty version supports app transfers", v)
+		}
+		if ReferSubFixed(v) && !got {
+			t.Fatalf("%q: the Refer-Sub fix without the feature", v)
 		}
 	})
 }

@@ -47,15 +47,23 @@ type Calls struct {
 	// MOHClass is the music-on-hold class of held and queued callers.
 	MOHClass string `mapstructure:"moh_class"`
 	// TransferHandling is who carries out softphones' REFER transfers:
-	// TransferAuto (the ARI application, where Asterisk can hand REFERs to
-	// it) or TransferCore (Asterisk itself, always).
+	// TransferAuto (the ARI application where Asterisk hands REFERs over
+	// safely), TransferApplication (the application wherever Asterisk can
+	// hand them over) or TransferCore (Asterisk itself, always).
 	TransferHandling string `mapstructure:"transfer_handling"`
 }
 
 // Transfer handling modes (calls.transfer_handling).
 const (
-	TransferAuto = "auto" // PJSIP_TRANSFER_HANDLING(ari-only) on Asterisk 20.13, 21.8, 22.3 and later
-	TransferCore = "core" // Asterisk's own REFER handling
+	// TransferAuto: PJSIP_TRANSFER_HANDLING(ari-only) where Asterisk
+	// also survives a REFER with "Refer-Sub: false" (22.11, 20.21, 23.5
+	// and later; asterisk#2021), else Asterisk's own handling.
+	TransferAuto = "auto"
+	// TransferApplication: ari-only wherever Asterisk has it (20.13, 21.8,
+	// 22.3 and later), for sites whose phones never send Refer-Sub: false.
+	TransferApplication = "application"
+	// TransferCore: Asterisk's own REFER handling.
+	TransferCore = "core"
 )
 
 // Queue governs callers waiting for the busy black phone.

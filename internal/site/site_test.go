@@ -188,7 +188,7 @@ func TestValidationErrors(t *testing.T) {
 		{"no-answer destination unknown", nil, map[string]string{"KURODENWA_CALLS_NO_ANSWER_DESTINATION": "ghost"},
 			[]string{`calls.no_answer.destination: "ghost" is neither an extension nor a ring group`}},
 		{"unknown transfer handling", nil, map[string]string{"KURODENWA_CALLS_TRANSFER_HANDLING": "ari-only"},
-			[]string{`calls.transfer_handling: "ari-only" is not auto or core`}},
+			[]string{`calls.transfer_handling: "ari-only" is not auto, application or core`}},
 		{"flash digit a rotary dial sends", nil, map[string]string{"KURODENWA_CALLS_FLASH_DIGIT": "AB"},
 			[]string{`calls.flash_digit: "AB" is not one DTMF digit`}},
 		{"announcement for no cause", replace("  announcements: {}", `  announcements: {"999": ss-noservice}`), nil,

@@ -253,8 +253,8 @@ func (s *Site) validateCalls(p *Problems) {
 	if len(c.FlashDigit) != 1 || !strings.Contains("0123456789*#ABCD", c.FlashDigit) {
 		p.Addf("calls.flash_digit", "%q is not one DTMF digit (A, which a rotary dial cannot send, is usual)", c.FlashDigit)
 	}
-	if !oneOf(c.TransferHandling, TransferAuto, TransferCore) {
-		p.Addf("calls.transfer_handling", "%q is not auto or core", c.TransferHandling)
+	if !oneOf(c.TransferHandling, TransferAuto, TransferApplication, TransferCore) {
+		p.Addf("calls.transfer_handling", "%q is not auto, application or core", c.TransferHandling)
 	}
 	if !nameRe.MatchString(c.MOHClass) {
 		p.Addf("calls.moh_class", "%q is not a music-on-hold class name", c.MOHClass)
