@@ -359,25 +359,31 @@ func (d *run) call(ctx context.Context, l *sim.Line, br *baresip.Baresip, brEven
 		return &StepError{"answer", err}
 	}
 	d.pass("answered: polarity reversed, speech path connected")
+	return d.talkUntilFarEndHangs(ctx, l, br, brEvents, "out", "answered")
+}
+
+// talkUntilFarEndHangs is the end of either call: baresip's tone in the
+// earpiece, the status server's view of the call (direction dir), baresip
+// hanging up, the hang-up tone, on-hook, and the call counted as result.
+func (d *run) talkUntilFarEndHangs(ctx context.Context, l *sim.Line, br *baresip.Baresip, brEvents <-chan baresip.Event, dir, result string) error {
 	before, err := d.st.metrics(ctx)
 	if err != nil {
 		return &StepError{"metrics", err}
 	}
-
 	// Give the media a moment to flow, then listen for baresip's tone.
 	if _, err := d.ear.next(ctx, 500*time.Millisecond); err != nil {
 		return &StepError{"audio from baresip", err}
 	}
-	pcm, err = d.ear.next(ctx, 3*time.Second)
+	pcm, err := d.ear.next(ctx, 3*time.Second)
 	if err != nil {
 		return &StepError{"audio from baresip", err}
 	}
-	if ok, det := baresip.ToneFor(pcm, BaresipTone, 2*time.Second); !ok {
+	ok, det := baresip.ToneFor(pcm, BaresipTone, 2*time.Second)
+	if !ok {
 		return &StepError{"audio from baresip", fmt.Errorf("%v Hz not in the earpiece for 2 of 3 s: %v", BaresipTone, det.Runs)}
-	} else {
-		d.pass("earpiece hears baresip's %v Hz (%.0f%% of 3 s, %.1f dBm0)", BaresipTone, 100*det.OnShare, det.Level)
 	}
-	if err := d.checkCall(ctx, "out", before); err != nil {
+	d.pass("earpiece hears baresip's %v Hz (%.0f%% of 3 s, %.1f dBm0)", BaresipTone, 100*det.OnShare, det.Level)
+	if err := d.checkCall(ctx, dir, before); err != nil {
 		return err
 	}
 
@@ -391,11 +397,11 @@ func (d *run) call(ctx context.Context, l *sim.Line, br *baresip.Baresip, brEven
 
 	d.printf("you replace the handset")
 	l.Replace()
-	if err := step("on-hook", d.waitState(ctx, phone.StateIdle, 5*time.Second)); err != nil {
-		return err
+	if err := d.waitState(ctx, phone.StateIdle, 5*time.Second); err != nil {
+		return &StepError{"on-hook", err}
 	}
 	d.pass("on-hook: line idle")
-	return d.checkIdle(ctx, "answered")
+	return d.checkIdle(ctx, result)
 }
 
 // waitState waits, bounded, until the phone reaches st.
@@ -561,41 +567,7 @@ func (d *run) incoming(ctx context.Context, l *sim.Line, uri string, cadence []t
 		return &StepError{"answer", err}
 	}
 	d.pass("answered by lifting the handset: bell stopped, 200 OK sent, polarity reversed, speech path connected")
-	before, err := d.st.metrics(ctx)
-	if err != nil {
-		return &StepError{"metrics", err}
-	}
-
-	if _, err := d.ear.next(ctx, 500*time.Millisecond); err != nil {
-		return &StepError{"audio from baresip", err}
-	}
-	pcm, err = d.ear.next(ctx, 3*time.Second)
-	if err != nil {
-		return &StepError{"audio from baresip", err}
-	}
-	ok, det := baresip.ToneFor(pcm, BaresipTone, 2*time.Second)
-	if !ok {
-		return &StepError{"audio from baresip", fmt.Errorf("%v Hz not in the earpiece for 2 of 3 s: %v", BaresipTone, det.Runs)}
-	}
-	d.pass("earpiece hears baresip's %v Hz (%.0f%% of 3 s, %.1f dBm0)", BaresipTone, 100*det.OnShare, det.Level)
-	if err := d.checkCall(ctx, "in", before); err != nil {
-		return err
-	}
-
-	d.printf("baresip hangs up (ctrl_tcp hangup)")
-	if _, err := br.Command(ctx, "hangup", ""); err != nil {
-		return &StepError{"far-end hang-up", err}
-	}
-	if err := d.farEndHangup(ctx, br, brEvents); err != nil {
-		return err
-	}
-	d.printf("you replace the handset")
-	l.Replace()
-	if err := d.waitState(ctx, phone.StateIdle, 5*time.Second); err != nil {
-		return &StepError{"on-hook", err}
-	}
-	d.pass("on-hook: line idle")
-	return d.checkIdle(ctx, "accepted")
+	return d.talkUntilFarEndHangs(ctx, l, br, brEvents, "in", "accepted")
 }
 
 // waitBell waits, bounded, until the line's outputs satisfy ok.

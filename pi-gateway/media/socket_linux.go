@@ -5,7 +5,6 @@ package media
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"runtime"
@@ -48,31 +47,7 @@ type rtpSocket struct {
 const errWouldBlock = syscall.EAGAIN
 
 func bindRTP(ip netip.Addr, lo, hi int) (*rtpSocket, error) {
-	ip = ip.Unmap()
-	if lo <= 0 && hi <= 0 {
-		s, err := bindRTPPort(ip, 0)
-		if err != nil {
-			return nil, fmt.Errorf("media: bind RTP on %s: %w", ip, err)
-		}
-		return s, nil
-	}
-	if lo <= 0 || hi < lo || hi > 65535 {
-		return nil, fmt.Errorf("media: RTP port range %d–%d is invalid", lo, hi)
-	}
-	// Even ports, as RTP/AVP expects (RTCP would take the odd one above),
-	// starting at a random one so two calls do not race for the same.
-	span := (hi-lo)/2 + 1
-	first := rand.IntN(span)
-	var lastErr error
-	for i := range min(span, 64) {
-		port := lo + 2*((first+i)%span)
-		s, err := bindRTPPort(ip, uint16(port))
-		if err == nil {
-			return s, nil
-		}
-		lastErr = err
-	}
-	return nil, fmt.Errorf("media: no free RTP port in %d–%d on %s: %w", lo, hi, ip, lastErr)
+	return bindPort(ip.Unmap(), lo, hi, bindRTPPort)
 }
 
 func bindRTPPort(ip netip.Addr, port uint16) (*rtpSocket, error) {

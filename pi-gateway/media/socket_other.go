@@ -4,8 +4,6 @@ package media
 
 import (
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"time"
@@ -53,30 +51,9 @@ func bindRTP(ip netip.Addr, lo, hi int) (*rtpSocket, error) {
 }
 
 func listenRTP(ip netip.Addr, lo, hi int) (*net.UDPConn, error) {
-	if lo <= 0 && hi <= 0 {
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
-		if err != nil {
-			return nil, fmt.Errorf("media: bind RTP on %s: %w", ip, err)
-		}
-		return conn, nil
-	}
-	if lo <= 0 || hi < lo || hi > 65535 {
-		return nil, fmt.Errorf("media: RTP port range %d–%d is invalid", lo, hi)
-	}
-	// Even ports, as RTP/AVP expects (RTCP would take the odd one above),
-	// starting at a random one so two calls do not race for the same.
-	span := (hi-lo)/2 + 1
-	first := rand.IntN(span)
-	var lastErr error
-	for i := range min(span, 64) {
-		port := lo + 2*((first+i)%span)
-		conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port))))
-		if err == nil {
-			return conn, nil
-		}
-		lastErr = err
-	}
-	return nil, fmt.Errorf("media: no free RTP port in %d–%d on %s: %w", lo, hi, ip, lastErr)
+	return bindPort(ip, lo, hi, func(ip netip.Addr, port uint16) (*net.UDPConn, error) {
+		return net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, port)))
+	})
 }
 
 // readLoop queues datagrams until the socket closes; a full queue drops

@@ -1,7 +1,6 @@
 package sipua
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -25,36 +24,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kurodenwa/kurodenwa/internal/syncbuf"
 	"github.com/kurodenwa/kurodenwa/internal/tone"
 	"github.com/kurodenwa/kurodenwa/pi-gateway/media"
 )
 
-// syncBuffer is a log sink tests can read while the UA writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startUA runs a UA on 127.0.0.1 until the test ends; its log is shown
 // when the test fails.
-func startUA(t *testing.T, cfg Config) (*UA, *syncBuffer) {
+func startUA(t *testing.T, cfg Config) (*UA, *syncbuf.Buffer) {
 	t.Helper()
 	if cfg.Bind == "" {
 		cfg.Bind = "127.0.0.1:0"
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ua, err := New(cfg, log)
 	require.NoError(t, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	barepkg "github.com/kurodenwa/kurodenwa/internal/baresip"
+	"github.com/kurodenwa/kurodenwa/internal/syncbuf"
 	"github.com/kurodenwa/kurodenwa/internal/tone"
 	"github.com/kurodenwa/kurodenwa/pi-gateway/audio"
 	"github.com/kurodenwa/kurodenwa/pi-gateway/clock"
@@ -91,7 +92,7 @@ http:
 	pulses, err := cfg.PulseConfig()
 	require.NoError(t, err)
 
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ua, err := sipua.New(daemon.SIPConfig(cfg), log.With("part", "sip"))
 	require.NoError(t, err)

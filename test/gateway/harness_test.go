@@ -8,7 +8,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kurodenwa/kurodenwa/internal/syncbuf"
 	"github.com/kurodenwa/kurodenwa/internal/tone"
 	"github.com/kurodenwa/kurodenwa/pi-gateway/media"
 	"github.com/kurodenwa/kurodenwa/pi-gateway/sipua"
@@ -157,24 +157,6 @@ func tail(path string, lines int) string {
 	return strings.Join(all, "\n")
 }
 
-// logBuffer collects a UA's log for failure reports.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startUA runs the gateway's UA on 127.0.0.1 until the test ends (which
 // stops it: calls hung up, unregistered).
 func startUA(t testing.TB, cfg sipua.Config) (*sipua.UA, func()) {
@@ -185,7 +167,7 @@ func startUA(t testing.TB, cfg sipua.Config) (*sipua.UA, func()) {
 	if cfg.Bind == "" {
 		cfg.Bind = "127.0.0.1:0"
 	}
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	ua, err := sipua.New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
