@@ -312,9 +312,8 @@ func (p versionProbe) Connected(ctx context.Context, reconnect bool) {
 	v, err := p.rest.Version(ctx)
 	if err != nil {
 		p.log.Warn("cannot learn Asterisk's version; Asterisk carries out transfers", "err", err)
-	} else {
-		p.version.Store(v)
 	}
+	p.version.Store(v) // "" when unknown: /health must not show an old one
 	app := appTransfers(p.mode, v)
 	who := "asterisk"
 	if app {
@@ -325,7 +324,7 @@ func (p versionProbe) Connected(ctx context.Context, reconnect bool) {
 			"calls.transfer_handling: application uses the application anyway", "version", v)
 	}
 	p.transfers.Store(who)
-	p.log.Info("connected to Asterisk", "version", v, "transfers", map[bool]string{true: "application (ari-only)", false: "asterisk"}[app])
+	p.log.Info("connected to Asterisk", "version", v, "transfers", who)
 	p.App.SetAppTransfers(ctx, app)
 	p.App.Connected(ctx, reconnect)
 }

@@ -106,35 +106,16 @@ func (r *REST) Ring(ctx context.Context, ch string) error {
 	return r.do(ctx, "ring "+ch, func() error { return r.client.Channel().Ring(chanKey(ch)) })
 }
 
-// Progress indicates progress (183, early media). The library lacks it, so
-// it is a plain request; an Asterisk without it (404) gets Ring instead.
+// Progress indicates progress (183, early media). The library lacks it,
+// so it is a plain request; a 404 (an Asterisk older than 22 has no such
+// request, or the channel is gone) gets Ring instead.
 func (r *REST) Progress(ctx context.Context, ch string) error {
-	err := r.do(ctx, "progress "+ch, func() error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.base+"/channels/"+url.PathEscape(ch)+"/progress", nil)
-		if err != nil {
-			return err
-		}
-		req.SetBasicAuth(r.user, r.pwd)
-		resp, err := r.raw.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusNotFound {
-			return errProgressMissing
-		}
-		if resp.StatusCode/100 != 2 {
-			return fmt.Errorf("status %s", resp.Status)
-		}
-		return nil
-	})
-	if errors.Is(err, errProgressMissing) {
+	err := r.do(ctx, "progress "+ch, func() error { return r.post(ctx, "/channels/"+url.PathEscape(ch)+"/progress", nil) })
+	if errors.Is(err, ErrNotFound) {
 		return r.Ring(ctx, ch)
 	}
 	return err
 }
-
-var errProgressMissing = errors.New("no progress request (channel gone or Asterisk older than 22)")
 
 // Hangup hangs a channel up with a Q.850 cause.
 func (r *REST) Hangup(ctx context.Context, ch string, cause int) error {

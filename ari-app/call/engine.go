@@ -83,9 +83,6 @@ func New(cfg Config, router Router) (*Engine, error) {
 // already in calls keep theirs.
 func (e *Engine) SetAppTransfers(on bool) { e.appTransfers = on }
 
-// AppTransfers reports the setting of SetAppTransfers.
-func (e *Engine) AppTransfers() bool { return e.appTransfers }
-
 // Handle applies one event and returns the commands to execute, in order.
 // The returned slice is valid until the next call of Handle or Reconcile.
 func (e *Engine) Handle(ev Event) []Command {

@@ -195,7 +195,13 @@ func (e *Engine) settleTransfer(c *call, timedOut bool) {
 func (e *Engine) onChannelTransfer(ev Event) {
 	c, t := e.leg(ev.Channel)
 	if !t.live() {
-		return // not ours, or gone: no dialog left to tell
+		// A channel in no call of ours (one Asterisk kept through our
+		// restart, say): Asterisk has answered the REFER 202 already, so
+		// the phone waits for a NOTIFY. Decline; a channel that is gone
+		// answers 404, which the adapter ignores.
+		e.emit(nil, Command{Kind: CmdTransferProgress, Channel: ev.Channel, TransferState: TransferDeclined,
+			Reason: "REFER from a channel in no call"})
+		return
 	}
 	decline := func(why string) { e.transferProgress(c, t, TransferDeclined, why) }
 	if c.state != StateTalking || t.role != RoleParty {
@@ -220,7 +226,6 @@ func (e *Engine) onChannelTransfer(ev Event) {
 		e.transferProgress(c, t, TransferUnavailable, "transfer destination refused: "+d.Reason)
 		return // the transferer stays connected
 	}
-	e.stats.transfers++
 	e.transferProgress(c, t, TransferProgress, "blind transfer to "+ev.Destination)
 	e.leaveBridge(c, t)
 	t.role, c.referrer = RoleTransferer, t
@@ -282,6 +287,8 @@ func (e *Engine) transferDone(c *call, t *leg, state TransferState, reason strin
 // referAnswered: the target of a blind REFER answered.
 func (e *Engine) referAnswered(c *call) {
 	if t := c.referrer; t != nil {
+		// Counted now: a target that never answers gives the call back.
+		e.stats.transfers++
 		e.transferDone(c, t, TransferAnswered, "transfer target answered")
 	}
 }

@@ -134,6 +134,7 @@ func TestChannelTransferBlind(t *testing.T) {
 		assert.Equal(t, []string{"cancel ring", "stop-play caller", "add leg3 mix1", "notify leg2 channel_answered", "timer refer 10s"},
 			h.up("leg3"), "200 goes to the transferer once the target answers")
 		assert.Equal(t, []string{"cancel refer"}, h.gone("leg2", 16), "the transferer hangs up by itself; the call goes on")
+		assert.Equal(t, uint64(1), h.e.Stats().Transfers)
 		rec := h.record("caller")
 		assert.Equal(t, StateTalking, rec.State)
 		assert.ElementsMatch(t, []string{"caller", "leg3"}, h.channels(rec, LegUp))
@@ -166,6 +167,7 @@ func TestChannelTransferBlind(t *testing.T) {
 		assert.ElementsMatch(t, []string{"caller", "leg2"}, h.parties(rec))
 		assert.Equal(t, "+81312340000", rec.Dialled, "the record names the call it is again")
 		assert.Equal(t, "family", rec.Target)
+		assert.Zero(t, h.e.Stats().Transfers, "a transfer that gave the call back is not counted")
 		assert.Equal(t, []string{"hangup caller 16", "destroy mix1", "ended completed"}, h.gone("leg2", 16),
 			"they talk on as before")
 	})
@@ -216,9 +218,10 @@ func TestChannelTransferBlind(t *testing.T) {
 		blindREFER(h, "204")
 		assert.Equal(t, []string{"notify leg2 channel_declined"}, blindREFER(h, "203"))
 	})
-	t.Run("a REFER from a channel in no call changes nothing", func(t *testing.T) {
+	t.Run("a REFER from a channel in no call is declined and changes nothing", func(t *testing.T) {
 		h := newHarness(t)
-		assert.Empty(t, h.do(Event{Kind: EventChannelTransfer, Channel: "stranger", Destination: "204"}))
+		assert.Equal(t, []string{"notify stranger channel_declined"},
+			h.do(Event{Kind: EventChannelTransfer, Channel: "stranger", Destination: "204"}), "the phone is not left waiting for a NOTIFY")
 	})
 }
 

@@ -101,6 +101,9 @@ func Start(ctx context.Context, bin string, o Options) (*Baresip, error) {
 	if o.ToneFreq == 0 {
 		o.ToneFreq = 440
 	}
+	if err := WriteToneWAV(filepath.Join(o.Dir, "tone.wav"), o.ToneFreq, 120*time.Second); err != nil {
+		return nil, err
+	}
 	given := o
 	for attempt := 1; ; attempt++ {
 		o := given
@@ -122,12 +125,9 @@ func Start(ctx context.Context, bin string, o Options) (*Baresip, error) {
 	}
 }
 
-// start is one try of Start, with every port chosen.
+// start is one try of Start, with every port chosen and the tone written.
 func start(ctx context.Context, bin string, o Options) (*Baresip, error) {
 	rtp := o.RTPPort &^ 1
-	if err := WriteToneWAV(filepath.Join(o.Dir, "tone.wav"), o.ToneFreq, 120*time.Second); err != nil {
-		return nil, err
-	}
 	sndfile := ""
 	if o.Record {
 		sndfile = "module sndfile.so\n"

@@ -55,7 +55,8 @@ type Config struct {
 	// DigitDuration is how long an RFC 4733 digit lasts (default 100 ms).
 	DigitDuration time.Duration
 	// OnDigit is called once per received RFC 4733 digit (0-9 * # A-D),
-	// from the receive goroutine: it must not block.
+	// from the session's clock goroutine: it must not block, or that
+	// frame's send and playout wait for it.
 	OnDigit func(digit byte)
 }
 
