@@ -18,6 +18,7 @@ import (
 	"github.com/kurodenwa/kurodenwa/internal/confkit"
 	"github.com/kurodenwa/kurodenwa/internal/digitmap"
 	"github.com/kurodenwa/kurodenwa/internal/tone"
+	"github.com/kurodenwa/kurodenwa/pi-gateway/audio/alsa"
 )
 
 // Config is the whole file.
@@ -78,8 +79,8 @@ type Audio struct {
 
 // ALSA is the USB sound card.
 type ALSA struct {
-	Driver  string        `mapstructure:"driver"` // alsa-utils | miniaudio
-	Device  string        `mapstructure:"device"` // alsa-utils: a PCM ("default", "plughw:CARD=Device,DEV=0")
+	Driver  string        `mapstructure:"driver"` // alsa.DriverUtils | alsa.DriverMiniaudio
+	Device  string        `mapstructure:"device"` // "" is the driver's default; see alsa.Config.Device
 	Rate    int           `mapstructure:"rate"`
 	Period  time.Duration `mapstructure:"period"`
 	Periods int           `mapstructure:"periods"`
@@ -145,8 +146,8 @@ func defaults() map[string]any {
 		"pulse.flash_min":           "100ms",
 		"pulse.flash_max":           "1000ms",
 		"audio.backend":             "silence",
-		"audio.alsa.driver":         "alsa-utils",
-		"audio.alsa.device":         "default",
+		"audio.alsa.driver":         alsa.DriverUtils,
+		"audio.alsa.device":         "", // the driver's default device
 		"audio.alsa.rate":           48000,
 		"audio.alsa.period":         "10ms",
 		"audio.alsa.periods":        3,
@@ -282,22 +283,11 @@ func (c *Config) validate() confkit.Problems {
 	return p
 }
 
+// validateALSA uses the card driver's own checks, so the two cannot
+// disagree; each problem is named by its YAML key.
 func (c *Config) validateALSA(p *confkit.Problems) {
-	a := &c.Audio.ALSA
-	oneOf(p, "audio.alsa.driver", a.Driver, "alsa-utils", "miniaudio")
-	switch a.Rate {
-	case 8000, 16000, 32000, 44100, 48000:
-	default:
-		p.Addf("audio.alsa.rate", "%d: want 8000, 16000, 32000, 44100 or 48000", a.Rate)
-	}
-	if a.Period < time.Millisecond || a.Period > 100*time.Millisecond {
-		p.Addf("audio.alsa.period", "%v: want 1ms to 100ms", a.Period)
-	}
-	if a.Periods < 2 || a.Periods > 16 {
-		p.Addf("audio.alsa.periods", "%d: want 2 to 16", a.Periods)
-	}
-	if a.Driver == "alsa-utils" && strings.TrimSpace(a.Device) == "" {
-		p.Add("audio.alsa.device", `required: an ALSA PCM such as "default" or "plughw:CARD=Device,DEV=0" (arecord -L lists them)`)
+	for _, fe := range c.alsaConfig().Problems() {
+		p.Addf("audio.alsa."+fe.Field, "%s: want %s", fe.Got, fe.Want)
 	}
 }
 

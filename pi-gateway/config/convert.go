@@ -111,13 +111,19 @@ func (c *Config) OpenAudio(clk clock.Clock, log *slog.Logger) (audio.Device, err
 	a := c.Audio
 	switch a.Backend {
 	case "alsa":
-		return alsa.Open(alsa.Config{Driver: a.ALSA.Driver, Device: a.ALSA.Device, Rate: a.ALSA.Rate, Period: a.ALSA.Period, Periods: a.ALSA.Periods}, log)
+		return alsa.Open(c.alsaConfig(), log)
 	case "file":
 		return file.Open(file.Config{Input: a.File.Input, Loop: a.File.Loop, Output: a.File.Output, Realtime: a.File.Realtime}, clk)
 	case "silence":
 		return silence.New(clk), nil
 	}
 	return nil, fmt.Errorf("audio.backend %q: want alsa, file or silence", a.Backend)
+}
+
+// alsaConfig is audio.alsa as the card driver takes it.
+func (c *Config) alsaConfig() alsa.Config {
+	a := c.Audio.ALSA
+	return alsa.Config{Driver: a.Driver, Device: a.Device, Rate: a.Rate, Period: a.Period, Periods: a.Periods}
 }
 
 // RTPPortRange returns the first and last RTP port.

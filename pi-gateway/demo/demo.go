@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +34,7 @@ import (
 	"github.com/kurodenwa/kurodenwa/pi-gateway/phone"
 	"github.com/kurodenwa/kurodenwa/pi-gateway/simphone"
 	"github.com/kurodenwa/kurodenwa/pi-gateway/sipua"
+	"github.com/kurodenwa/kurodenwa/pi-gateway/status"
 )
 
 // ErrNoBaresip is returned when baresip is not installed.
@@ -118,7 +118,7 @@ type run struct {
 	bell  chan sim.Outputs // every change of the line's outputs
 	ear   *device
 	term  *simphone.Phone
-	st    statusClient
+	st    status.Client
 	steps int
 }
 
@@ -253,18 +253,18 @@ http:
 		return &StepError{"start gateway", errors.New("not running within 10 s")}
 	}
 	d.printf("pi-gateway running: SIP %s, simulated line, tone zone jp; dialling %s reaches %s", ua.Addr(), Number, br.URI())
-	d.st = statusClient{base: "http://" + cfg.HTTP.Listen, http: &http.Client{}}
-	if err := d.st.wait(ctx, 10*time.Second); err != nil {
+	d.st = status.Client{Base: "http://" + cfg.HTTP.Listen}
+	if err := d.st.Wait(ctx, 10*time.Second); err != nil {
 		return &StepError{"status server", err}
 	}
-	h, err := d.st.health(ctx)
+	h, err := d.st.Health(ctx)
 	if err != nil {
 		return &StepError{"status server", err}
 	}
 	if h.Line == nil || h.Line.State != "idle" || len(h.Calls) != 0 {
 		return &StepError{"status server", fmt.Errorf("/health before any call: %s", describe(h))}
 	}
-	d.pass("status server on %s: /health says %s", d.st.base, describe(h))
+	d.pass("status server on %s: /health says %s", d.st.Base, describe(h))
 	if r := h.Registration; r != nil {
 		reg := r.State
 		if r.Detail != "" {
@@ -366,7 +366,7 @@ func (d *run) call(ctx context.Context, l *sim.Line, br *baresip.Baresip, brEven
 // earpiece, the status server's view of the call (direction dir), baresip
 // hanging up, the hang-up tone, on-hook, and the call counted as result.
 func (d *run) talkUntilFarEndHangs(ctx context.Context, l *sim.Line, br *baresip.Baresip, brEvents <-chan baresip.Event, dir, result string) error {
-	before, err := d.st.metrics(ctx)
+	before, err := d.st.Metrics(ctx)
 	if err != nil {
 		return &StepError{"metrics", err}
 	}
@@ -534,7 +534,7 @@ func (d *run) incoming(ctx context.Context, l *sim.Line, uri string, cadence []t
 		return &StepError{"bell", err}
 	}
 	d.pass("the bell rings with the tone plan's cadence %v (1 s on, 2 s off); baresip got 180 Ringing", o.Cadence)
-	h, err := d.st.health(ctx)
+	h, err := d.st.Health(ctx)
 	if err != nil {
 		return &StepError{"/health while ringing", err}
 	}

@@ -6,18 +6,39 @@ import (
 	"github.com/kurodenwa/kurodenwa/pi-gateway/phone"
 )
 
-const ns = "kurodenwa_gateway"
+// Metric names. The descriptors below and Client.Metrics's keys both use
+// them, so the server and its readers cannot drift apart.
+const (
+	MetricPrefix      = "kurodenwa_gateway_"
+	MetricRegistered  = MetricPrefix + "sip_registered"
+	MetricRegState    = MetricPrefix + "sip_registration_state" // label state
+	MetricPhoneState  = MetricPrefix + "phone_state"            // label state
+	MetricCalls       = MetricPrefix + "calls_total"            // label result
+	MetricActiveCalls = MetricPrefix + "sip_calls"
+	MetricRTPPackets  = MetricPrefix + "rtp_packets_total" // label direction
+	MetricRTPLost     = MetricPrefix + "rtp_packets_lost_total"
+	MetricRTPLate     = MetricPrefix + "rtp_packets_late_total"
+	MetricRTPJitter   = MetricPrefix + "rtp_jitter_seconds"
+
+	// The RTP packet counter's two samples, keyed as Metrics.Values keys
+	// them (Labelled's spelling).
+	SampleRTPSent     = MetricRTPPackets + `{direction="` + directionSent + `"}`
+	SampleRTPReceived = MetricRTPPackets + `{direction="` + directionReceived + `"}`
+
+	directionSent     = "sent"
+	directionReceived = "received"
+)
 
 var (
-	descRegistered = prometheus.NewDesc(ns+"_sip_registered", "1 while the SIP registration is in force.", nil, nil)
-	descRegState   = prometheus.NewDesc(ns+"_sip_registration_state", "1 for the current registration state.", []string{"state"}, nil)
-	descPhoneState = prometheus.NewDesc(ns+"_phone_state", "1 for the phone logic's current state.", []string{"state"}, nil)
-	descCalls      = prometheus.NewDesc(ns+"_calls_total", "Calls ended, by result.", []string{"result"}, nil)
-	descActive     = prometheus.NewDesc(ns+"_sip_calls", "SIP calls in progress.", nil, nil)
-	descPackets    = prometheus.NewDesc(ns+"_rtp_packets_total", "RTP packets, by direction.", []string{"direction"}, nil)
-	descLost       = prometheus.NewDesc(ns+"_rtp_packets_lost_total", "RTP packets never received (sequence gaps).", nil, nil)
-	descLate       = prometheus.NewDesc(ns+"_rtp_packets_late_total", "RTP packets received after their playout time.", nil, nil)
-	descJitter     = prometheus.NewDesc(ns+"_rtp_jitter_seconds", "RFC 3550 interarrival jitter of the current call.", nil, nil)
+	descRegistered = prometheus.NewDesc(MetricRegistered, "1 while the SIP registration is in force.", nil, nil)
+	descRegState   = prometheus.NewDesc(MetricRegState, "1 for the current registration state.", []string{"state"}, nil)
+	descPhoneState = prometheus.NewDesc(MetricPhoneState, "1 for the phone logic's current state.", []string{"state"}, nil)
+	descCalls      = prometheus.NewDesc(MetricCalls, "Calls ended, by result.", []string{"result"}, nil)
+	descActive     = prometheus.NewDesc(MetricActiveCalls, "SIP calls in progress.", nil, nil)
+	descPackets    = prometheus.NewDesc(MetricRTPPackets, "RTP packets, by direction.", []string{"direction"}, nil)
+	descLost       = prometheus.NewDesc(MetricRTPLost, "RTP packets never received (sequence gaps).", nil, nil)
+	descLate       = prometheus.NewDesc(MetricRTPLate, "RTP packets received after their playout time.", nil, nil)
+	descJitter     = prometheus.NewDesc(MetricRTPJitter, "RFC 3550 interarrival jitter of the current call.", nil, nil)
 )
 
 // phoneStates lists the states for the state metric.
@@ -72,8 +93,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if m := c.opts.Media; m != nil {
 		st := m.Media()
-		ch <- counter(descPackets, float64(st.PacketsSent), "sent")
-		ch <- counter(descPackets, float64(st.PacketsReceived), "received")
+		ch <- counter(descPackets, float64(st.PacketsSent), directionSent)
+		ch <- counter(descPackets, float64(st.PacketsReceived), directionReceived)
 		ch <- counter(descLost, float64(st.PacketsLost))
 		ch <- counter(descLate, float64(st.PacketsLate))
 		ch <- gauge(descJitter, st.JitterSeconds)

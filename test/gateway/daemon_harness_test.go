@@ -2,20 +2,14 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
 	barepkg "github.com/kurodenwa/kurodenwa/internal/baresip"
@@ -46,7 +40,7 @@ type gatewayDaemon struct {
 	zone   tone.Zone
 	phone  *history[observed] // every event the phone handled
 	outs   *history[sim.Outputs]
-	status string // the status server's base URL
+	status status.Client // the daemon's status server
 }
 
 // observed is one event the phone handled and the state it led to.
@@ -100,7 +94,7 @@ http:
 	dev, err := cfg.OpenAudio(clk, log.With("part", "audio"))
 	require.NoError(t, err)
 	g := &gatewayDaemon{ua: ua, ear: newEarTap(dev), zone: zone, phone: newHistory[observed](), outs: newHistory[sim.Outputs](),
-		status: "http://" + cfg.HTTP.Listen}
+		status: status.Client{Base: "http://" + cfg.HTTP.Listen}}
 	// OnChange runs under the line's lock: record only.
 	g.line, err = sim.New(sim.Options{Pulse: pulses, Clock: clk, OnChange: g.outs.add})
 	require.NoError(t, err)
@@ -179,84 +173,25 @@ func (g *gatewayDaemon) ringCadence() []time.Duration {
 // waitStatus waits, bounded, for the status server to answer.
 func (g *gatewayDaemon) waitStatus(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		res, err := http.Get(g.status + "/health")
-		if err == nil {
-			res.Body.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("status server at %s not answering within 5 s: %v", g.status, err)
-		}
-		time.Sleep(20 * time.Millisecond) // a listener opening has no event to wait on
-	}
+	require.NoError(t, g.status.Wait(context.Background(), 5*time.Second))
 }
 
 // health reads /health: 200, or 503 when not registered, is a document.
 func (g *gatewayDaemon) health(t *testing.T) status.Health {
 	t.Helper()
-	body, code := g.get(t, "/health")
-	require.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, code, "/health: %s", body)
-	var h status.Health
-	require.NoError(t, json.Unmarshal(body, &h), "/health: %s", body)
+	h, err := g.status.Health(context.Background())
+	require.NoError(t, err)
 	t.Logf("/health: registration %v, line %+v, calls %+v, media %+v", h.Registration, h.Line, h.Calls, h.Media)
 	return h
 }
 
 // metrics reads /metrics: each sample by its name and labels in the text
-// format's spelling, e.g. `kurodenwa_gateway_rtp_packets_total{direction="sent"}`.
+// format's spelling, e.g. status.SampleRTPSent.
 func (g *gatewayDaemon) metrics(t *testing.T) map[string]float64 {
 	t.Helper()
-	body, code := g.get(t, "/metrics")
-	require.Equal(t, http.StatusOK, code, "/metrics: %s", body)
-	return parseMetrics(t, body)
-}
-
-func parseMetrics(t *testing.T, body []byte) map[string]float64 {
-	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(string(body)))
-	require.NoError(t, err, "/metrics")
-	out := map[string]float64{}
-	for name, f := range fams {
-		if !strings.HasPrefix(name, "kurodenwa_") {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			var labels []string
-			for _, l := range m.GetLabel() {
-				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
-			}
-			key := name
-			if len(labels) > 0 {
-				key += "{" + strings.Join(labels, ",") + "}"
-			}
-			switch {
-			case m.GetCounter() != nil:
-				out[key] = m.GetCounter().GetValue()
-			case m.GetGauge() != nil:
-				out[key] = m.GetGauge().GetValue()
-			case m.GetUntyped() != nil:
-				out[key] = m.GetUntyped().GetValue()
-			}
-		}
-	}
-	return out
-}
-
-func (g *gatewayDaemon) get(t *testing.T, path string) ([]byte, int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, g.status+path, nil)
+	m, err := g.status.Metrics(context.Background())
 	require.NoError(t, err)
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err, "GET %s", path)
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	require.NoError(t, err, "GET %s", path)
-	return body, res.StatusCode
+	return m.Values
 }
 
 // history keeps everything one source reported, for one waiter that

@@ -17,24 +17,13 @@ import (
 	"github.com/kurodenwa/kurodenwa/internal/tone"
 	"github.com/kurodenwa/kurodenwa/pi-gateway/line/sim"
 	"github.com/kurodenwa/kurodenwa/pi-gateway/phone"
+	"github.com/kurodenwa/kurodenwa/pi-gateway/status"
 )
 
-// Metric names the tests read.
-const (
-	mSent     = `kurodenwa_gateway_rtp_packets_total{direction="sent"}`
-	mReceived = `kurodenwa_gateway_rtp_packets_total{direction="received"}`
-	mLost     = `kurodenwa_gateway_rtp_packets_lost_total`
-	mLate     = `kurodenwa_gateway_rtp_packets_late_total`
-	mJitter   = `kurodenwa_gateway_rtp_jitter_seconds`
-	mActive   = `kurodenwa_gateway_sip_calls`
-)
-
-func mCalls(result string) string {
-	return fmt.Sprintf("kurodenwa_gateway_calls_total{result=%q}", result)
-}
+func mCalls(result string) string { return status.Labelled(status.MetricCalls, "result", result) }
 
 func mPhoneState(st phone.State) string {
-	return fmt.Sprintf("kurodenwa_gateway_phone_state{state=%q}", st)
+	return status.Labelled(status.MetricPhoneState, "state", st.String())
 }
 
 // rings is true for a line whose bell rings.
@@ -63,7 +52,7 @@ func checkRinging(t *testing.T, g *gatewayDaemon) {
 	assert.Equal(t, "ringing", h.Calls[0].State)
 	m := g.metrics(t)
 	assert.Equal(t, 1.0, m[mPhoneState(phone.StateRinging)])
-	assert.Equal(t, 1.0, m[mActive])
+	assert.Equal(t, 1.0, m[status.MetricActiveCalls])
 }
 
 // lift answers: the bell stops before the speech path closes, polarity
@@ -91,15 +80,16 @@ func checkTalking(t *testing.T, g *gatewayDaemon) {
 	g.ear.next(t, time.Second)
 	after := g.metrics(t)
 	t.Logf("/metrics: sent %v → %v, received %v → %v, lost %v, late %v, jitter %v s",
-		before[mSent], after[mSent], before[mReceived], after[mReceived], after[mLost], after[mLate], after[mJitter])
-	assert.Greater(t, after[mSent], before[mSent], "RTP packets sent move")
-	assert.Greater(t, after[mReceived], before[mReceived], "RTP packets received move")
-	assert.Positive(t, before[mSent])
+		before[status.SampleRTPSent], after[status.SampleRTPSent], before[status.SampleRTPReceived], after[status.SampleRTPReceived],
+		after[status.MetricRTPLost], after[status.MetricRTPLate], after[status.MetricRTPJitter])
+	assert.Greater(t, after[status.SampleRTPSent], before[status.SampleRTPSent], "RTP packets sent move")
+	assert.Greater(t, after[status.SampleRTPReceived], before[status.SampleRTPReceived], "RTP packets received move")
+	assert.Positive(t, before[status.SampleRTPSent])
 	assert.Equal(t, 1.0, after[mPhoneState(phone.StateConnected)])
-	assert.Equal(t, 1.0, after[mActive])
-	assert.Contains(t, after, mLost)
-	assert.Contains(t, after, mLate)
-	assert.Contains(t, after, mJitter)
+	assert.Equal(t, 1.0, after[status.MetricActiveCalls])
+	assert.Contains(t, after, status.MetricRTPLost)
+	assert.Contains(t, after, status.MetricRTPLate)
+	assert.Contains(t, after, status.MetricRTPJitter)
 }
 
 // checkHangupTone: after the far end's BYE the phone holds the line with
@@ -143,7 +133,7 @@ func checkIdle(t *testing.T, g *gatewayDaemon) {
 	assert.Empty(t, h.Calls)
 	m := g.metrics(t)
 	assert.Equal(t, 1.0, m[mPhoneState(phone.StateIdle)])
-	assert.Zero(t, m[mActive])
+	assert.Zero(t, m[status.MetricActiveCalls])
 }
 
 // TestDaemonBaresipCallsPhone: baresip calls the black phone. The bell
@@ -177,8 +167,8 @@ func TestDaemonBaresipCallsPhone(t *testing.T) {
 	replace(t, g)
 	m := g.metrics(t)
 	assert.Equal(t, 1.0, m[mCalls("accepted")])
-	assert.Positive(t, m[mSent])
-	assert.Positive(t, m[mReceived])
+	assert.Positive(t, m[status.SampleRTPSent])
+	assert.Positive(t, m[status.SampleRTPReceived])
 }
 
 // TestDaemonBaresipGivesUpWhileRinging: baresip calls and hangs up

@@ -37,10 +37,10 @@ const (
 type Config struct {
 	// Driver is DriverUtils (default) or DriverMiniaudio.
 	Driver string
-	// Device names the card. For alsa-utils it is an ALSA PCM name as
-	// `arecord -L` lists them ("default", "plughw:CARD=Device,DEV=0");
-	// "" is "default". For miniaudio it is part of the card's name as ALSA
-	// lists it (e.g. "USB"); "" uses the default device.
+	// Device names the card; "" is the driver's default device. For
+	// alsa-utils it is an ALSA PCM name as `arecord -L` lists them
+	// ("default", "plughw:CARD=Device,DEV=0"). For miniaudio it is part of
+	// the card's name as ALSA lists it (e.g. "USB").
 	Device string
 	// Rate is the card's sample rate: 48000 (default), 44100, 32000, 16000
 	// or 8000.
@@ -78,19 +78,44 @@ func (c *Config) defaults() error {
 	if c.PlayoutFrames <= 0 {
 		c.PlayoutFrames = 2
 	}
-	if c.Driver != DriverUtils && c.Driver != DriverMiniaudio {
-		return fmt.Errorf("alsa: driver %q: want %s or %s", c.Driver, DriverUtils, DriverMiniaudio)
+	var errs []error
+	for _, fe := range c.Problems() {
+		errs = append(errs, fe)
 	}
-	if c.Rate != 8000 && c.Rate != 44100 && c.Rate != 48000 && c.Rate != 16000 && c.Rate != 32000 {
-		return fmt.Errorf("alsa: rate %d: want 8000, 16000, 32000, 44100 or 48000", c.Rate)
+	return errors.Join(errs...)
+}
+
+// FieldError is one Config field out of range. It is per field so that
+// pi-gateway's config can name its own key (audio.alsa.<Field>).
+type FieldError struct {
+	Field string // driver, rate, period or periods
+	Got   string // the value, as the message shows it
+	Want  string // what is accepted
+}
+
+func (e FieldError) Error() string {
+	return fmt.Sprintf("alsa: %s %s: want %s", e.Field, e.Got, e.Want)
+}
+
+// Problems checks c as given (Open fills zero fields with the defaults
+// first): every field out of range, in field order, or none.
+func (c Config) Problems() []FieldError {
+	var fe []FieldError
+	if c.Driver != DriverUtils && c.Driver != DriverMiniaudio {
+		fe = append(fe, FieldError{"driver", fmt.Sprintf("%q", c.Driver), DriverUtils + " or " + DriverMiniaudio})
+	}
+	switch c.Rate {
+	case 8000, 16000, 32000, 44100, 48000:
+	default:
+		fe = append(fe, FieldError{"rate", fmt.Sprint(c.Rate), "8000, 16000, 32000, 44100 or 48000"})
 	}
 	if c.Period < time.Millisecond || c.Period > 100*time.Millisecond {
-		return fmt.Errorf("alsa: period %v: want 1ms to 100ms", c.Period)
+		fe = append(fe, FieldError{"period", c.Period.String(), "1ms to 100ms"})
 	}
 	if c.Periods < 2 || c.Periods > 16 {
-		return fmt.Errorf("alsa: periods %d: want 2 to 16", c.Periods)
+		fe = append(fe, FieldError{"periods", fmt.Sprint(c.Periods), "2 to 16"})
 	}
-	return nil
+	return fe
 }
 
 // ErrNotBuilt is Open's error for the miniaudio driver in a binary built

@@ -140,7 +140,7 @@ func (d *duplex) Write(ctx context.Context, frame []int16) error {
 // takePlay waits for queued playback and moves up to max samples of it
 // (card rate) to dst: the alsa-utils driver's pull, where the card's
 // callback would pull. After close it returns what is left, then
-// ErrClosed; stop ends the wait with ErrStopped.
+// ErrClosed; stop ends the wait with errStopped.
 func (d *duplex) takePlay(ctx context.Context, stop <-chan struct{}, dst []int16, max int) ([]int16, error) {
 	for {
 		d.mu.Lock()

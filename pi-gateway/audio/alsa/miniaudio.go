@@ -34,9 +34,7 @@ func openMiniaudio(cfg Config, d *duplex, log *slog.Logger) (func(), error) {
 	dc.Periods = uint32(cfg.Periods)
 	dc.Capture.Format, dc.Capture.Channels = malgo.FormatS16, 1
 	dc.Playback.Format, dc.Playback.Channels = malgo.FormatS16, 1
-	// "default" is the config's default (an ALSA PCM for alsa-utils):
-	// here it means miniaudio's default device, not a card name.
-	if cfg.Device != "" && cfg.Device != "default" {
+	if cfg.Device != "" {
 		capID, playID, err := find(mctx, cfg.Device)
 		if err != nil {
 			_ = mctx.Uninit()

@@ -86,31 +86,15 @@ func openUtils(cfg Config, d *duplex, log *slog.Logger) (*utils, error) {
 		<-capC.done
 		return nil, err
 	}
+	// aplay reads its input only once it has opened the device, so a
+	// period of silence it takes is its sign of life, as arecord's first
+	// audio is arecord's. (A write to a dead aplay fails; its exit says why.)
+	_, _ = playC.pipe.Write(make([]byte, 2*u.chunk))
 	ready := make(chan struct{})
 	capErr, playErr := make(chan error, 1), make(chan error, 1)
 	go func() { capErr <- u.pumpCapture(capC, ready) }()
 	go func() { playErr <- u.pumpPlayback(playC) }()
-	timer := time.NewTimer(startTimeout)
-	defer timer.Stop()
-	select {
-	case <-ready:
-	case err = <-capErr:
-		capErr <- err
-	case err = <-playErr:
-		playErr <- err
-		// A bad device fails both: name arecord's error, as for capture.
-		wait := time.NewTimer(200 * time.Millisecond)
-		select {
-		case cerr := <-capErr:
-			capErr <- cerr
-			err = cerr
-		case <-ready:
-		case <-wait.C:
-		}
-		wait.Stop()
-	case <-timer.C:
-		err = fmt.Errorf("alsa: no audio from arecord -D %q within %v", u.dev, startTimeout)
-	}
+	err = u.awaitStart(playC, ready, capErr, playErr)
 	if err != nil {
 		u.cancel()
 		<-capErr
@@ -172,6 +156,56 @@ func (u *utils) args(dir direction) []string {
 	}
 }
 
+// awaitStart waits, bounded, until both children show they opened the
+// device: arecord's first audio (ready) and aplay taking the silence put in
+// its pipe. A child that exits first fails the open with its own error;
+// each error read is put back for the supervisor.
+func (u *utils) awaitStart(play *child, ready <-chan struct{}, capErr, playErr chan error) error {
+	timer := time.NewTimer(startTimeout)
+	defer timer.Stop()
+	poll := time.NewTicker(2 * time.Millisecond)
+	defer poll.Stop()
+	recording, playing := false, false
+	for !recording || !playing {
+		select {
+		case <-ready:
+			recording, ready = true, nil
+		case <-poll.C:
+			select {
+			case <-play.done:
+				continue // it exited without reading; playErr says why
+			default:
+			}
+			// Where the pipe cannot be asked (not Linux), aplay alive is
+			// all there is to go on.
+			if n, ok := pipeFill(play.pipe); !ok || n == 0 {
+				playing = true
+			}
+		case err := <-capErr:
+			capErr <- err
+			return err
+		case err := <-playErr:
+			playErr <- err
+			// A bad device fails both: name arecord's error, as for capture.
+			wait := time.NewTimer(200 * time.Millisecond)
+			defer wait.Stop()
+			select {
+			case cerr := <-capErr:
+				capErr <- cerr
+				return cerr
+			case <-wait.C:
+			}
+			return err
+		case <-timer.C:
+			if !recording {
+				return fmt.Errorf("alsa: no audio from arecord -D %q within %v", u.dev, startTimeout)
+			}
+			return fmt.Errorf("alsa: aplay -D %q took no audio within %v", u.dev, startTimeout)
+		}
+	}
+	return nil
+}
+
 // start runs one child on a fresh pipe.
 func (u *utils) start(dir direction) (*child, error) {
 	prog := progNames[dir]
@@ -185,7 +219,9 @@ func (u *utils) start(dir direction) (*child, error) {
 	}
 	// One page: at 48 kHz mono that is 43 ms, which the pumps keep
 	// nearly empty (the reader drains at once, waitPipe holds the writer).
-	setPipeSize(ours, 2*u.chunk)
+	if got := setPipeSize(ours, 2*u.chunk); got > 0 {
+		u.log.Debug("alsa: pipe shrunk", "prog", prog, "bytes", got)
+	}
 	ctx, cancel := context.WithCancel(u.ctx)
 	cmd := exec.CommandContext(ctx, u.paths[dir], u.args(dir)...)
 	cmd.Env = append(os.Environ(), u.cfg.env...)

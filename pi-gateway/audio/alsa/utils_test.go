@@ -46,12 +46,17 @@ func newTap(t *testing.T) *tap {
 		binary.LittleEndian.PutUint16(in[2*i:], uint16(int16(8000*math.Sin(2*math.Pi*1004*float64(i)/48000))))
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "in.raw"), in, 0o644))
+	// caponly records but cannot play: Open must not take it for a card.
 	rc := fmt.Sprintf(`pcm.tap {
 	type asym
 	playback.pcm { type file slave.pcm "null" file %q format "raw" }
 	capture.pcm { type file slave.pcm "null" file "/dev/null" infile %q format "raw" }
 }
-`, tp.out, filepath.Join(dir, "in.raw"))
+pcm.caponly {
+	type asym
+	capture.pcm { type file slave.pcm "null" file "/dev/null" infile %q format "raw" }
+}
+`, tp.out, filepath.Join(dir, "in.raw"), filepath.Join(dir, "in.raw"))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".asoundrc"), []byte(rc), 0o644))
 	tp.cfg = Config{Device: "tap", env: []string{"HOME=" + dir}, onStart: func(prog string, pid int) {
 		select {
@@ -205,6 +210,12 @@ func TestUtilsOpenErrors(t *testing.T) {
 	for _, want := range []string{`arecord -D "nosuch"`, "audio open error", "Unknown PCM nosuch", "arecord -L lists them"} {
 		assert.ErrorContains(t, err, want)
 	}
+
+	capOnly := tp.cfg
+	capOnly.Device = "caponly"
+	_, err = Open(capOnly, testLog(t))
+	require.Error(t, err, "a PCM that records but cannot play is no sound card for a phone")
+	assert.ErrorContains(t, err, `aplay -D "caponly"`)
 
 	missing := tp.cfg
 	missing.Aplay = filepath.Join(tp.dir, "no-aplay")
